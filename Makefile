@@ -1,0 +1,48 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each creates the project's virtualenv (.venv) if it is missing and installs
+# the package into it; reinstalls when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export KERAS_BACKEND ?= tensorflow
+
+.PHONY: venv demo test test-fast lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m keras_gan.cli demo --out runs/demo
+
+# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
+test: $(STAMP)
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing"; exit 1; fi; \
+	exit $$rc
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check keras_gan tests examples benchmarks
+	$(VENV)/bin/ruff format --check keras_gan tests examples benchmarks
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format keras_gan tests examples benchmarks
+	$(VENV)/bin/ruff check --fix keras_gan tests examples benchmarks
+
+bench: $(STAMP)
+	$(PY) benchmarks/speed.py
+
+clean:
+	rm -rf $(VENV) runs build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,29 @@
+"""The only backend-specific code of keras_gan, chosen once at import.
+
+Each backend module provides the same three functions, and everything above
+this package is written in `keras.ops`:
+
+- `value_and_grad(fn, variables)`: runs `fn() -> (loss, aux)` and returns
+  `(aux, grads)`, the gradients of `loss` with respect to `variables` only.
+- `input_gradients(fn, x)`: returns `(fn(x), d sum(fn(x)) / dx)`, differentiable
+  again (penalties backpropagate through it).
+- `run_train_step(step_fn, *args)`: adapts the backend's `train_step`
+  signature to `step_fn(data) -> logs`.
+"""
+
+import keras
+
+BACKEND = keras.backend.backend()
+
+if BACKEND == "tensorflow":
+    from keras_gan.backend.tensorflow import (  # noqa: F401
+        input_gradients,
+        run_train_step,
+        value_and_grad,
+    )
+else:
+    raise ImportError(
+        "keras_gan supports the TensorFlow backend so far (JAX and PyTorch are "
+        "planned). Set KERAS_BACKEND=tensorflow. "
+        f"Received: KERAS_BACKEND={BACKEND!r}"
+    )

@@ -1,0 +1,561 @@
+"""`GAN`: a `keras.Model` whose `train_step` alternates discriminator and
+generator updates, so `compile` / `fit` / callbacks work as for any model."""
+
+import warnings
+
+import keras
+import numpy as np
+from keras import ops
+
+from keras_gan import backend
+from keras_gan import constraints as constraints_module
+from keras_gan import losses as losses_module
+from keras_gan import penalties as penalties_module
+from keras_gan.callbacks import TerminateOnNaN
+
+_LATENT_DISTRIBUTIONS = ("normal", "uniform")
+
+
+def _flat_scores(scores):
+    return ops.reshape(scores, (-1,))
+
+
+def _check_scores_shape(scores, what):
+    shape = tuple(scores.shape)
+    if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+        return
+    raise ValueError(
+        "The discriminator must return one score (a logit) per sample, of shape "
+        f"(batch,) or (batch, 1). Received: discriminator output shape={shape} "
+        f"on {what} data"
+    )
+
+
+def _check_same_sample_shape(fake, real):
+    fake_shape, real_shape = tuple(fake.shape[1:]), tuple(real.shape[1:])
+    compatible = len(fake_shape) == len(real_shape) and all(
+        f is None or r is None or f == r for f, r in zip(fake_shape, real_shape)
+    )
+    if not compatible:
+        raise ValueError(
+            "The generator's samples must have the shape of the data's. "
+            f"Received: generator output shape={(None,) + fake_shape}, "
+            f"data shape={(None,) + real_shape}"
+        )
+
+
+def _output_layers(model):
+    if isinstance(model, keras.Sequential):
+        return model.layers[-1:]
+    outputs = getattr(model, "outputs", None) or []
+    layers = []
+    for out in keras.tree.flatten(outputs):
+        history = getattr(out, "_keras_history", None)
+        if history is not None:
+            layers.append(history[0])
+    return layers
+
+
+def _is_sigmoid(activation):
+    return activation is keras.activations.sigmoid or (
+        getattr(activation, "__name__", None) == "sigmoid"
+    )
+
+
+def _ends_in_sigmoid(model):
+    """Whether a Sequential / Functional model's output layer is a sigmoid
+    (a Dense or Conv with `activation="sigmoid"` or an `Activation` layer)."""
+    for layer in _output_layers(model):
+        if isinstance(layer, keras.Model) and _ends_in_sigmoid(layer):
+            return True
+        if _is_sigmoid(getattr(layer, "activation", None)):
+            return True
+    return False
+
+
+def _state_variables(net):
+    """Random-number state of `net` (dropout seeds and the like): its
+    variables that are not weights."""
+    weight_ids = {id(w) for w in net.weights}
+    return [v for v in net.variables if id(v) not in weight_ids]
+
+
+def _frozen_call(net, fn):
+    """Runs `fn()`, which calls `net` in training mode, leaving `net`'s state
+    (BatchNormalization statistics and every other weight) exactly as it was.
+
+    Gradients still flow through `net` to its inputs. Only the random-number
+    state of `net` advances, so a frozen network's dropout draws fresh masks.
+    """
+    with keras.StatelessScope() as scope:
+        out = fn()
+    for variable in _state_variables(net):
+        value = scope.get_current_value(variable)
+        if value is not None:
+            variable.assign(value)
+    return out
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GAN(keras.Model):
+    """A generative adversarial network trained with `compile` and `fit`.
+
+    One `train_step` runs `d_steps` discriminator updates, then `g_steps`
+    generator updates. While one network trains the other is frozen: none of
+    its variables (weights, BatchNormalization statistics, optimizer slots)
+    change. The generator update backpropagates through the discriminator as
+    updated in the same step. A network whose `trainable` flag the user set to
+    `False` (before `compile`, as for any Keras model) is never updated.
+
+    Every discriminator update uses the step's real batch with freshly drawn
+    latent noise (as in Keras' WGAN-GP example), so `d_steps=5` sees one real
+    batch five times per step.
+
+    Args:
+        generator: a `keras.Model` mapping `z` of shape `(batch, latent_dim)`
+            to a sample shaped like the data.
+        discriminator: a `keras.Model` mapping a sample to an unbounded score
+            (a logit), shape `(batch,)` or `(batch, 1)`. Never a sigmoid.
+        latent_dim: size of `z`; defaults to the generator's input size.
+        latent_distribution: `"normal"` (standard normal), `"uniform"`
+            (uniform in [-1, 1]) or a callable `(shape, seed) -> tensor`
+            where `seed` is anything `keras.random` accepts.
+        seed: integer seed of the GAN's own `keras.random.SeedGenerator`, from
+            which all training noise is drawn; its state is saved with the
+            model.
+
+    Example:
+
+    ```python
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        loss="non_saturating",
+    )
+    history = gan.fit(dataset, epochs=10)
+    samples = gan.generate(16, seed=1)
+    ```
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        latent_dim=None,
+        latent_distribution="normal",
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, net in (("generator", generator), ("discriminator", discriminator)):
+            if not isinstance(net, keras.layers.Layer):
+                raise TypeError(
+                    f"`{name}` must be a keras.Model. "
+                    f"Received: {name}={net!r} of type {type(net).__name__}"
+                )
+        if generator is discriminator:
+            raise ValueError(
+                "The generator and the discriminator must be two different models."
+            )
+        if not (callable(latent_distribution) or latent_distribution in _LATENT_DISTRIBUTIONS):
+            raise ValueError(
+                f"`latent_distribution` must be one of {_LATENT_DISTRIBUTIONS} or a "
+                "callable `(shape, seed) -> tensor`. "
+                f"Received: latent_distribution={latent_distribution!r}"
+            )
+        self.generator = generator
+        self.discriminator = discriminator
+        self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
+        self.latent_distribution = latent_distribution
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
+        self.d_loss_tracker = keras.metrics.Mean(name="d_loss")
+        self.g_loss_tracker = keras.metrics.Mean(name="g_loss")
+        self.d_real_tracker = keras.metrics.Mean(name="d_real")
+        self.d_fake_tracker = keras.metrics.Mean(name="d_fake")
+        self.d_accuracy_tracker = keras.metrics.Mean(name="d_accuracy")
+        self.penalty_trackers = []
+        self.eval_metrics = []
+        self._tracks_accuracy = True
+        if generator.built and discriminator.built:
+            self.built = True
+
+    @staticmethod
+    def _resolve_latent_dim(generator, latent_dim):
+        inferred = None
+        try:
+            input_shape = generator.input_shape
+        except (AttributeError, ValueError):
+            input_shape = None
+        if isinstance(input_shape, tuple) and input_shape and isinstance(
+            input_shape[-1], int
+        ):
+            inferred = input_shape[-1]
+        if latent_dim is None:
+            if inferred is None:
+                raise ValueError(
+                    "Cannot infer `latent_dim` from the generator (it has no known "
+                    "input shape); pass `latent_dim=`. "
+                    f"Received: latent_dim=None, generator={generator.name!r}"
+                )
+            return inferred
+        latent_dim = int(latent_dim)
+        if latent_dim < 1:
+            raise ValueError(f"`latent_dim` must be >= 1. Received: latent_dim={latent_dim}")
+        if inferred is not None and inferred != latent_dim:
+            raise ValueError(
+                f"`latent_dim` does not match the generator's input size {inferred}. "
+                f"Received: latent_dim={latent_dim}"
+            )
+        return latent_dim
+
+    # ------------------------------------------------------------------ compile
+
+    def compile(
+        self,
+        d_optimizer,
+        g_optimizer,
+        loss="non_saturating",
+        d_steps=1,
+        g_steps=1,
+        d_constraint=None,
+        d_penalty=None,
+        metrics=None,
+        jit_compile="auto",
+        steps_per_execution=1,
+        run_eagerly=False,
+    ):
+        """Configures the GAN for training.
+
+        Args:
+            d_optimizer: the discriminator's optimizer (instance or name).
+            g_optimizer: the generator's optimizer; a different object.
+            loss: a loss name (`keras_gan.losses.ALL_LOSSES`) or a
+                `keras_gan.losses.GANLoss`.
+            d_steps: discriminator updates per train step, >= 1.
+            g_steps: generator updates per train step, >= 1.
+            d_constraint: applied to every trainable discriminator variable
+                after every discriminator update, e.g.
+                `keras_gan.constraints.WeightClip(0.01)`; any
+                `keras.constraints.Constraint`.
+            d_penalty: a `keras_gan.penalties.Penalty` or a list of them,
+                added to the discriminator loss.
+            metrics: evaluation metrics `metric.update_state(real, generated)`,
+                updated in `test_step` (`evaluate`, `validation_data`).
+            jit_compile: as `keras.Model.compile`.
+            steps_per_execution: as `keras.Model.compile`.
+            run_eagerly: as `keras.Model.compile`.
+        """
+        self.loss_fn = losses_module.get(loss)
+        for name, value in (("d_steps", d_steps), ("g_steps", g_steps)):
+            if isinstance(value, bool) or int(value) != value or value < 1:
+                raise ValueError(
+                    f"`{name}` must be an integer >= 1. Received: {name}={value!r}"
+                )
+        self.d_steps, self.g_steps = int(d_steps), int(g_steps)
+        self.d_constraint = constraints_module.get(d_constraint)
+        self.d_penalties = penalties_module.get(d_penalty)
+        if self.loss_fn.expects_logits and _ends_in_sigmoid(self.discriminator):
+            raise ValueError(
+                f"The discriminator ends in a sigmoid, but the {self.loss_fn.name!r} "
+                "loss takes unbounded scores (logits) and applies any sigmoid "
+                "itself. Remove the sigmoid from the discriminator's output layer. "
+                f"Received: output layer={_output_layers(self.discriminator)[0].name!r}"
+            )
+        if (
+            isinstance(self.loss_fn, losses_module.Wasserstein)
+            and self.d_constraint is None
+            and not self.d_penalties
+        ):
+            warnings.warn(
+                "loss='wasserstein' with neither `d_constraint` nor `d_penalty`: the "
+                "critic is not Lipschitz-controlled and its scores can grow without "
+                "bound. Use keras_gan.constraints.WeightClip(0.01) or "
+                "keras_gan.penalties.GradientPenalty(10.0).",
+                stacklevel=2,
+            )
+        self.d_optimizer = self._prepare_optimizer(d_optimizer, "d_optimizer")
+        self.g_optimizer = self._prepare_optimizer(g_optimizer, "g_optimizer")
+        if self.d_optimizer is self.g_optimizer:
+            raise ValueError(
+                "The discriminator and the generator need two optimizer objects "
+                "(each keeps its own slots). Received the same object twice: "
+                f"{self.d_optimizer!r}"
+            )
+        self.penalty_trackers = [keras.metrics.Mean(name=p.name) for p in self.d_penalties]
+        probe = ops.zeros((1,))
+        self._tracks_accuracy = self.loss_fn.discriminator_accuracy(probe, probe) is not None
+        self.eval_metrics = list(metrics or [])
+        super().compile(
+            optimizer=None,
+            loss=None,
+            metrics=None,
+            jit_compile=jit_compile,
+            steps_per_execution=steps_per_execution,
+            run_eagerly=run_eagerly,
+        )
+        # Build both optimizers now, so their slots exist before the first step
+        # (and a loaded model resumes without one).
+        self.d_optimizer.build(self.discriminator.trainable_variables)
+        self.g_optimizer.build(self.generator.trainable_variables)
+
+    def _prepare_optimizer(self, optimizer, name):
+        optimizer = keras.optimizers.get(optimizer)
+        if optimizer is None:
+            raise ValueError(f"`{name}` is required. Received: {name}=None")
+        if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer, name=name)
+        return optimizer
+
+    @property
+    def metrics(self):
+        trackers = [
+            self.d_loss_tracker,
+            self.g_loss_tracker,
+            self.d_real_tracker,
+            self.d_fake_tracker,
+        ]
+        if self._tracks_accuracy:
+            trackers.append(self.d_accuracy_tracker)
+        return trackers + list(self.penalty_trackers) + list(self.eval_metrics)
+
+    def _training_logs(self):
+        n_eval = len(self.eval_metrics)
+        metrics = self.metrics[: len(self.metrics) - n_eval]
+        return {m.name: m.result() for m in metrics}
+
+    # --------------------------------------------------------------------- noise
+
+    def sample_latent(self, batch_size, seed=None):
+        """Draws `(batch_size, latent_dim)` latent vectors.
+
+        Args:
+            batch_size: number of vectors.
+            seed: `None` draws from the GAN's own seed generator (training
+                noise); anything else `keras.random` accepts (an int gives the
+                same vectors every time).
+        """
+        seed = self.seed_generator if seed is None else seed
+        shape = (batch_size, self.latent_dim)
+        if self.latent_distribution == "normal":
+            return keras.random.normal(shape, seed=seed)
+        if self.latent_distribution == "uniform":
+            return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)
+        return self.latent_distribution(shape, seed)
+
+    # ------------------------------------------------------------------ training
+
+    def call(self, z, training=False):
+        """Calling the GAN runs its generator on latent vectors `z`."""
+        return self.generator(z, training=training)
+
+    def _unpack(self, data):
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return ops.convert_to_tensor(real)
+
+    def _scores(self, samples, what, training=True):
+        scores = self.discriminator(samples, training=training)
+        _check_scores_shape(scores, what)
+        return _flat_scores(scores)
+
+    def _penalty_score_fn(self):
+        # The penalty's extra discriminator passes must not move BN statistics.
+        def score_fn(x):
+            return _frozen_call(
+                self.discriminator,
+                lambda: _flat_scores(self.discriminator(x, training=True)),
+            )
+
+        return score_fn
+
+    def _discriminator_loss(self, real, fake, step):
+        real_scores = self._scores(real, "real")
+        fake_scores = self._scores(fake, "generated")
+        adversarial = self.loss_fn.discriminator_loss(real_scores, fake_scores)
+        penalties = [
+            p(self._penalty_score_fn(), real, fake, self.seed_generator, step)
+            for p in self.d_penalties
+        ]
+        total = adversarial + sum(penalties) if penalties else adversarial
+        regularization = self.discriminator.losses
+        if regularization:
+            total = total + ops.cast(ops.sum(regularization), total.dtype)
+        return total, (real_scores, fake_scores, penalties)
+
+    def _discriminator_step(self, real):
+        batch = ops.shape(real)[0]
+        fake = _frozen_call(
+            self.generator,
+            lambda: self.generator(self.sample_latent(batch), training=True),
+        )
+        fake = ops.stop_gradient(fake)
+        _check_same_sample_shape(fake, real)
+        real = ops.cast(real, fake.dtype)
+        variables = self.discriminator.trainable_variables
+        step = self.d_optimizer.iterations
+
+        if variables:
+
+            def loss_fn():
+                total, aux = self._discriminator_loss(real, fake, step)
+                return self.d_optimizer.scale_loss(total), (total, aux)
+
+            (total, aux), grads = backend.value_and_grad(loss_fn, variables)
+            self.d_optimizer.apply(grads, variables)
+            if self.d_constraint is not None:
+                for v in variables:
+                    v.assign(self.d_constraint(v))
+        else:  # frozen by the user: score only, for the logs
+            total, aux = _frozen_call(
+                self.discriminator, lambda: self._discriminator_loss(real, fake, None)
+            )
+        real_scores, fake_scores, penalties = aux
+        self.d_loss_tracker.update_state(total)
+        self.d_real_tracker.update_state(ops.mean(ops.cast(real_scores, "float32")))
+        self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_scores, "float32")))
+        if self._tracks_accuracy:
+            self.d_accuracy_tracker.update_state(
+                self.loss_fn.discriminator_accuracy(real_scores, fake_scores)
+            )
+        for tracker, value in zip(self.penalty_trackers, penalties):
+            tracker.update_state(value)
+
+    def _generator_loss(self, real, z, training):
+        fake = self.generator(z, training=training)
+        _check_same_sample_shape(fake, real)
+
+        def score():
+            fake_scores = _flat_scores(self.discriminator(fake, training=True))
+            real_scores = None
+            if self.loss_fn.needs_real_scores_for_generator:
+                real_scores = _flat_scores(
+                    self.discriminator(ops.cast(real, fake.dtype), training=True)
+                )
+            return fake_scores, real_scores
+
+        fake_scores, real_scores = _frozen_call(self.discriminator, score)
+        loss = self.loss_fn.generator_loss(fake_scores, real_scores)
+        regularization = self.generator.losses if training else []
+        if regularization:
+            loss = loss + ops.cast(ops.sum(regularization), loss.dtype)
+        return loss
+
+    def _generator_step(self, real):
+        z = self.sample_latent(ops.shape(real)[0])
+        variables = self.generator.trainable_variables
+        if variables:
+
+            def loss_fn():
+                loss = self._generator_loss(real, z, training=True)
+                return self.g_optimizer.scale_loss(loss), loss
+
+            loss, grads = backend.value_and_grad(loss_fn, variables)
+            self.g_optimizer.apply(grads, variables)
+        else:  # frozen by the user
+            loss = _frozen_call(
+                self.generator, lambda: self._generator_loss(real, z, training=True)
+            )
+        self.g_loss_tracker.update_state(loss)
+
+    def train_step(self, *args):
+        return backend.run_train_step(self._alternating_step, *args)
+
+    def _alternating_step(self, data):
+        real = self._unpack(data)
+        for _ in range(self.d_steps):
+            self._discriminator_step(real)
+        for _ in range(self.g_steps):
+            self._generator_step(real)
+        return self._training_logs()
+
+    def test_step(self, data):
+        """Scores a batch without updating anything; updates the evaluation
+        metrics with the real batch and as many generated samples."""
+        real = self._unpack(data)
+        batch = ops.shape(real)[0]
+        fake = self.generator(self.sample_latent(batch), training=False)
+        _check_same_sample_shape(fake, real)
+        real = ops.cast(real, fake.dtype)
+        real_scores = self._scores(real, "real", training=False)
+        fake_scores = self._scores(fake, "generated", training=False)
+        self.d_loss_tracker.update_state(
+            self.loss_fn.discriminator_loss(real_scores, fake_scores)
+        )
+        self.g_loss_tracker.update_state(
+            self.loss_fn.generator_loss(fake_scores, real_scores)
+        )
+        self.d_real_tracker.update_state(ops.mean(real_scores))
+        self.d_fake_tracker.update_state(ops.mean(fake_scores))
+        if self._tracks_accuracy:
+            self.d_accuracy_tracker.update_state(
+                self.loss_fn.discriminator_accuracy(real_scores, fake_scores)
+            )
+        for metric in self.eval_metrics:
+            metric.update_state(real, fake)
+        logs = {m.name: m.result() for m in self.metrics if m not in self.penalty_trackers}
+        return logs
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`; a `keras.callbacks.TerminateOnNaN` among the
+        callbacks is upgraded to `keras_gan.callbacks.TerminateOnNaN`, which
+        watches the GAN's losses (there is no `loss` log) and names the one
+        that went non-finite."""
+        callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
+        return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    # ------------------------------------------------------------------ sampling
+
+    def generate(self, n, seed=None, batch_size=256):
+        """Generates `n` samples with the generator in inference mode.
+
+        Args:
+            n: number of samples.
+            seed: integer seed; the same seed gives the same samples. `None`
+                gives fresh samples (without touching the training noise).
+            batch_size: samples per generator call.
+
+        Returns:
+            A numpy array of `n` samples.
+        """
+        if isinstance(n, bool) or int(n) != n or n < 1:
+            raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
+        n = int(n)
+        draw_seed = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
+        z = self.sample_latent(n, seed=draw_seed)
+        chunks = [
+            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
+            for i in range(0, n, batch_size)
+        ]
+        return np.concatenate(chunks, axis=0)
+
+    # ------------------------------------------------------------- serialization
+
+    def get_config(self):
+        config = super().get_config()
+        distribution = self.latent_distribution
+        if callable(distribution):
+            distribution = keras.saving.serialize_keras_object(distribution)
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            latent_dim=self.latent_dim,
+            latent_distribution=distribution,
+            seed=self.seed,
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        for key in ("generator", "discriminator"):
+            config[key] = keras.saving.deserialize_keras_object(
+                config[key], custom_objects=custom_objects
+            )
+        if isinstance(config.get("latent_distribution"), dict):
+            config["latent_distribution"] = keras.saving.deserialize_keras_object(
+                config["latent_distribution"], custom_objects=custom_objects
+            )
+        return cls(**config)

@@ -1,0 +1,213 @@
+"""Discriminator regularizers that need input gradients: WGAN-GP and R1.
+
+A penalty is added to the discriminator loss at every discriminator update
+(or every `interval`-th one, for lazy regularization) and logged under its
+`name` (`gp`, `r1`) as the weighted term that was added, so
+`d_loss - sum(penalties)` is the adversarial part of the loss.
+"""
+
+import keras
+from keras import ops
+
+from keras_gan import backend
+
+_PACKAGE = "keras_gan"
+
+
+def _per_example_squared_norm(g):
+    g = ops.cast(g, "float32")
+    return ops.sum(ops.reshape(ops.square(g), (ops.shape(g)[0], -1)), axis=1)
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class Penalty:
+    """Base class of a weighted regularizer on the discriminator.
+
+    Subclasses implement `compute(score_fn, real, fake, seed_generator)`,
+    returning the *unweighted* scalar penalty.
+
+    Args:
+        weight: non-negative multiplier of the penalty.
+        interval: lazy regularization (Karras et al. 2020): apply the penalty
+            only on every `interval`-th discriminator update, multiplied by
+            `interval` so that its average strength is unchanged. 1 applies
+            it on every update.
+        name: the key under which `fit` logs the penalty.
+    """
+
+    default_name = "penalty"
+
+    def __init__(self, weight, interval=1, name=None):
+        weight = float(weight)
+        if weight < 0:
+            raise ValueError(f"`weight` must be >= 0. Received: weight={weight}")
+        if int(interval) != interval or interval < 1:
+            raise ValueError(
+                f"`interval` must be an integer >= 1. Received: interval={interval}"
+            )
+        self.weight = weight
+        self.interval = int(interval)
+        self.name = name or self.default_name
+
+    def compute(self, score_fn, real, fake, seed_generator):
+        """Returns the unweighted scalar penalty.
+
+        Args:
+            score_fn: `x -> discriminator scores`, the discriminator being
+                trained (closed over any conditioning input).
+            real: a batch of real samples.
+            fake: a batch of generated samples, same shape.
+            seed_generator: the GAN's `keras.random.SeedGenerator`, for any
+                randomness the penalty needs.
+        """
+        raise NotImplementedError
+
+    def __call__(self, score_fn, real, fake, seed_generator, step=None):
+        """Returns the weighted penalty for the discriminator update `step`
+        (0-based count of earlier discriminator updates)."""
+        if self.interval == 1 or step is None:
+            return self.weight * self.compute(score_fn, real, fake, seed_generator)
+        scale = float(self.weight * self.interval)
+        return ops.cond(
+            ops.equal(ops.mod(step, self.interval), 0),
+            lambda: scale * self.compute(score_fn, real, fake, seed_generator),
+            lambda: ops.zeros((), "float32"),
+        )
+
+    def get_config(self):
+        return {"weight": self.weight, "interval": self.interval, "name": self.name}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(weight={self.weight}, interval={self.interval})"
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class GradientPenalty(Penalty):
+    """WGAN-GP gradient penalty (Gulrajani et al. 2017).
+
+    `weight * E[(||grad D(x_hat)||_2 - target)^2]` with
+    `x_hat = e x + (1 - e) G(z)` and `e ~ U[0, 1]` drawn per example. With
+    `one_sided=True` only norms above the target are penalized:
+    `E[max(0, ||grad D(x_hat)|| - target)^2]`.
+
+    Args:
+        weight: the penalty weight `lambda`; the paper uses 10.
+        target: the target gradient norm, 1 for a 1-Lipschitz critic.
+        one_sided: penalize only norms above `target`.
+        interval: lazy regularization interval (see `Penalty`).
+        name: log key, default `"gp"`.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer, g_optimizer, loss="wasserstein",
+                d_penalty=keras_gan.penalties.GradientPenalty(10.0), d_steps=5)
+    ```
+    """
+
+    default_name = "gp"
+
+    def __init__(self, weight=10.0, target=1.0, one_sided=False, interval=1, name=None):
+        super().__init__(weight, interval=interval, name=name)
+        self.target = float(target)
+        self.one_sided = bool(one_sided)
+
+    def compute(self, score_fn, real, fake, seed_generator):
+        real = ops.convert_to_tensor(real)
+        fake = ops.cast(fake, real.dtype)
+        batch = ops.shape(real)[0]
+        eps_shape = (batch,) + (1,) * (len(real.shape) - 1)
+        eps = keras.random.uniform(eps_shape, dtype=real.dtype, seed=seed_generator)
+        interpolated = eps * real + (1.0 - eps) * fake
+        _, grads = backend.input_gradients(score_fn, interpolated)
+        # The epsilon keeps sqrt differentiable at a zero gradient.
+        norm = ops.sqrt(_per_example_squared_norm(grads) + 1e-12)
+        gap = norm - self.target
+        if self.one_sided:
+            gap = ops.relu(gap)
+        return ops.mean(ops.square(gap))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(target=self.target, one_sided=self.one_sided)
+        return config
+
+
+@keras.saving.register_keras_serializable(package=_PACKAGE)
+class R1(Penalty):
+    """R1 penalty on real data (Mescheder et al. 2018).
+
+    `weight / 2 * E[||grad D(x)||_2^2]` over real samples `x`. StyleGAN2's lazy
+    form applies it every `interval` updates, scaled by `interval`.
+
+    Args:
+        weight: the weight `gamma`.
+        interval: lazy regularization interval (StyleGAN2 uses 16).
+        name: log key, default `"r1"`.
+
+    Example:
+
+    ```python
+    gan.compile(d_optimizer, g_optimizer, d_penalty=keras_gan.penalties.R1(0.1))
+    ```
+    """
+
+    default_name = "r1"
+
+    def compute(self, score_fn, real, fake, seed_generator):
+        _, grads = backend.input_gradients(score_fn, real)
+        return 0.5 * ops.mean(_per_example_squared_norm(grads))
+
+
+_PENALTIES = {
+    "gradient_penalty": GradientPenalty,
+    "gp": GradientPenalty,
+    "r1": R1,
+}
+
+
+def serialize(penalty):
+    """Returns the Keras config dict of a penalty."""
+    return keras.saving.serialize_keras_object(penalty)
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuilds a penalty from `serialize`'s output."""
+    return keras.saving.deserialize_keras_object(
+        config,
+        module_objects={"GradientPenalty": GradientPenalty, "R1": R1},
+        custom_objects=custom_objects,
+    )
+
+
+def get(identifier):
+    """Returns a list of penalties from `None`, one identifier, or a list.
+
+    An identifier is a `Penalty`, a config dict, or a name (`"gp"`,
+    `"gradient_penalty"`: weight 10; `"r1"`: weight 10).
+    """
+    if identifier is None:
+        return []
+    if isinstance(identifier, (list, tuple)):
+        penalties = [p for item in identifier for p in get(item)]
+        names = [p.name for p in penalties]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                "Each penalty needs its own name to be logged under. "
+                f"Received: names={names}"
+            )
+        return penalties
+    if isinstance(identifier, Penalty):
+        return [identifier]
+    if isinstance(identifier, dict):
+        return [deserialize(identifier)]
+    if isinstance(identifier, str) and identifier.lower() in _PENALTIES:
+        return [_PENALTIES[identifier.lower()](10.0)]
+    raise ValueError(
+        "A discriminator penalty must be a keras_gan.penalties.Penalty, a name "
+        f"({', '.join(_PENALTIES)}) or a list of them. Received: d_penalty={identifier!r}"
+    )
