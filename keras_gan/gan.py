@@ -73,29 +73,6 @@ def _ends_in_sigmoid(model):
     return False
 
 
-def _state_variables(net):
-    """Random-number state of `net` (dropout seeds and the like): its
-    variables that are not weights."""
-    weight_ids = {id(w) for w in net.weights}
-    return [v for v in net.variables if id(v) not in weight_ids]
-
-
-def _frozen_call(net, fn):
-    """Runs `fn()`, which calls `net` in training mode, leaving `net`'s state
-    (BatchNormalization statistics and every other weight) exactly as it was.
-
-    Gradients still flow through `net` to its inputs. Only the random-number
-    state of `net` advances, so a frozen network's dropout draws fresh masks.
-    """
-    with keras.StatelessScope() as scope:
-        out = fn()
-    for variable in _state_variables(net):
-        value = scope.get_current_value(variable)
-        if value is not None:
-            variable.assign(value)
-    return out
-
-
 @keras.saving.register_keras_serializable(package="keras_gan")
 class GAN(keras.Model):
     """A generative adversarial network trained with `compile` and `fit`.
@@ -361,10 +338,29 @@ class GAN(keras.Model):
         _check_scores_shape(scores, what)
         return _flat_scores(scores)
 
+    def _frozen_call(self, net, fn):
+        """Runs `fn()`, which calls `net` in training mode, leaving `net`'s
+        weights (BatchNormalization statistics included) exactly as they were.
+
+        Gradients still flow through `net` to its inputs. Every other state
+        update made inside `fn` is kept: the GAN's noise generator and the
+        random-number state of both networks advance as usual, so a frozen
+        network's dropout draws fresh masks.
+        """
+        frozen = {id(w) for w in net.weights}
+        with keras.StatelessScope() as scope:
+            out = fn()
+        for variable in self.variables:
+            if id(variable) not in frozen:
+                value = scope.get_current_value(variable)
+                if value is not None:
+                    variable.assign(value)
+        return out
+
     def _penalty_score_fn(self):
         # The penalty's extra discriminator passes must not move BN statistics.
         def score_fn(x):
-            return _frozen_call(
+            return self._frozen_call(
                 self.discriminator,
                 lambda: _flat_scores(self.discriminator(x, training=True)),
             )
@@ -387,10 +383,8 @@ class GAN(keras.Model):
 
     def _discriminator_step(self, real):
         batch = ops.shape(real)[0]
-        fake = _frozen_call(
-            self.generator,
-            lambda: self.generator(self.sample_latent(batch), training=True),
-        )
+        z = self.sample_latent(batch)
+        fake = self._frozen_call(self.generator, lambda: self.generator(z, training=True))
         fake = ops.stop_gradient(fake)
         _check_same_sample_shape(fake, real)
         real = ops.cast(real, fake.dtype)
@@ -409,7 +403,7 @@ class GAN(keras.Model):
                 for v in variables:
                     v.assign(self.d_constraint(v))
         else:  # frozen by the user: score only, for the logs
-            total, aux = _frozen_call(
+            total, aux = self._frozen_call(
                 self.discriminator, lambda: self._discriminator_loss(real, fake, None)
             )
         real_scores, fake_scores, penalties = aux
@@ -436,7 +430,7 @@ class GAN(keras.Model):
                 )
             return fake_scores, real_scores
 
-        fake_scores, real_scores = _frozen_call(self.discriminator, score)
+        fake_scores, real_scores = self._frozen_call(self.discriminator, score)
         loss = self.loss_fn.generator_loss(fake_scores, real_scores)
         regularization = self.generator.losses if training else []
         if regularization:
@@ -455,7 +449,7 @@ class GAN(keras.Model):
             loss, grads = backend.value_and_grad(loss_fn, variables)
             self.g_optimizer.apply(grads, variables)
         else:  # frozen by the user
-            loss = _frozen_call(
+            loss = self._frozen_call(
                 self.generator, lambda: self._generator_loss(real, z, training=True)
             )
         self.g_loss_tracker.update_state(loss)

@@ -1,0 +1,487 @@
+"""The alternating trainer against an independent numpy computation, plus the
+freezing semantics, logs, sampling and errors of API.md."""
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+import keras_gan
+from tests import reference as ref
+
+LATENT, BATCH, LR, SEED = 3, 8, 0.1, 42
+
+
+def tiny_models():
+    generator = keras.Sequential(
+        [keras.Input((LATENT,)), layers.Dense(4, activation="tanh"), layers.Dense(2)],
+        name="generator",
+    )
+    discriminator = keras.Sequential(
+        [keras.Input((2,)), layers.Dense(4, activation="tanh"), layers.Dense(1)],
+        name="discriminator",
+    )
+    return generator, discriminator
+
+
+def weights64(model):
+    return [np.asarray(w.numpy(), dtype=np.float64) for w in model.weights]
+
+
+def real_batch():
+    return np.random.default_rng(0).normal(size=(BATCH, 2)).astype("float32")
+
+
+def reference_step(gen_p, disc_p, real, loss, *, d_steps=1, clip=None, penalty=None,
+                   label_smoothing=0.0):
+    """One train step in numpy: `d_steps` D updates (fresh noise each), then one
+    G update through the updated D. Noise is drawn in the trainer's order from
+    a SeedGenerator seeded like the GAN's."""
+    d_loss_fn, g_loss_fn = ref.LOSSES[loss]
+    t = 1.0 - label_smoothing
+    seeds = keras.random.SeedGenerator(SEED)
+    real = real.astype(np.float64)
+    d_losses = []
+    for _ in range(d_steps):
+        z = keras.random.normal((BATCH, LATENT), seed=seeds).numpy().astype(np.float64)
+        fake = ref.mlp(gen_p, z)
+        eps = None
+        if penalty and penalty[0] == "gp":
+            eps = keras.random.uniform((BATCH, 1), seed=seeds).numpy().astype(np.float64)
+
+        def d_objective(p, fake=fake, eps=eps):
+            value = d_loss_fn(ref.mlp(p, real)[:, 0], ref.mlp(p, fake)[:, 0], t)
+            if penalty and penalty[0] == "r1":
+                g = ref.mlp_input_grad(p, real)
+                value += penalty[1] / 2 * np.mean(np.sum(g**2, axis=1))
+            if penalty and penalty[0] == "gp":
+                x_hat = eps * real + (1 - eps) * fake
+                norm = np.sqrt(np.sum(ref.mlp_input_grad(p, x_hat) ** 2, axis=1) + 1e-12)
+                value += penalty[1] * np.mean((norm - 1.0) ** 2)
+            return value
+
+        d_losses.append(d_objective(disc_p))
+        disc_p = ref.sgd(disc_p, ref.numeric_grad(d_objective, disc_p), LR)
+        if clip is not None:
+            disc_p = [np.clip(p, -clip, clip) for p in disc_p]
+    z = keras.random.normal((BATCH, LATENT), seed=seeds).numpy().astype(np.float64)
+
+    def g_objective(p):
+        return g_loss_fn(ref.mlp(disc_p, ref.mlp(p, z))[:, 0], ref.mlp(disc_p, real)[:, 0])
+
+    g_loss = g_objective(gen_p)
+    gen_p = ref.sgd(gen_p, ref.numeric_grad(g_objective, gen_p), LR)
+    return gen_p, disc_p, float(np.mean(d_losses)), g_loss
+
+
+def run_one_fit_step(loss, **compile_kwargs):
+    generator, discriminator = tiny_models()
+    gen0, disc0 = weights64(generator), weights64(discriminator)
+    gan = keras_gan.GAN(generator, discriminator, seed=SEED)
+    gan.compile(
+        keras.optimizers.SGD(LR), keras.optimizers.SGD(LR), loss=loss, **compile_kwargs
+    )
+    history = gan.fit(real_batch(), batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    return gan, gen0, disc0, history.history
+
+
+def assert_close(actual, expected, atol=1e-5):
+    for a, e in zip(actual, expected):
+        np.testing.assert_allclose(a, e, atol=atol, rtol=0)
+
+
+@pytest.mark.parametrize("loss", sorted(ref.LOSSES))
+def test_one_fit_step_matches_numpy(loss):
+    gan, gen0, disc0, logs = run_one_fit_step(loss)
+    gen1, disc1, d_loss, g_loss = reference_step(gen0, disc0, real_batch(), loss)
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+    np.testing.assert_allclose(logs["d_loss"][0], d_loss, atol=1e-5)
+    np.testing.assert_allclose(logs["g_loss"][0], g_loss, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["minimax", "least_squares", "relativistic_average"])
+def test_one_fit_step_with_label_smoothing_matches_numpy(loss):
+    gan, gen0, disc0, _ = run_one_fit_step(keras_gan.losses.get(loss, label_smoothing=0.2))
+    gen1, disc1, _, _ = reference_step(gen0, disc0, real_batch(), loss, label_smoothing=0.2)
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+
+
+def test_two_discriminator_steps_match_numpy():
+    gan, gen0, disc0, logs = run_one_fit_step("non_saturating", d_steps=2)
+    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "non_saturating",
+                                            d_steps=2)
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+    np.testing.assert_allclose(logs["d_loss"][0], d_loss, atol=1e-5)
+    assert int(gan.d_optimizer.iterations) == 2
+    assert int(gan.g_optimizer.iterations) == 1
+
+
+def test_weight_clipping_matches_numpy():
+    clip = 0.2
+    gan, gen0, disc0, _ = run_one_fit_step(
+        "wasserstein", d_steps=2, d_constraint=keras_gan.constraints.WeightClip(clip)
+    )
+    gen1, disc1, _, _ = reference_step(gen0, disc0, real_batch(), "wasserstein",
+                                       d_steps=2, clip=clip)
+    # The clip is active: unclipped, the critic's weights would leave the box.
+    _, unclipped, _, _ = reference_step(gen0, disc0, real_batch(), "wasserstein", d_steps=2)
+    assert max(np.abs(w).max() for w in unclipped) > clip + 0.1
+    assert max(np.abs(w).max() for w in weights64(gan.discriminator)) <= clip + 1e-7
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+
+
+@pytest.mark.parametrize(
+    "penalty, spec",
+    [
+        (keras_gan.penalties.R1(2.0), ("r1", 2.0)),
+        (keras_gan.penalties.GradientPenalty(10.0), ("gp", 10.0)),
+    ],
+)
+def test_penalties_match_numpy(penalty, spec):
+    gan, gen0, disc0, logs = run_one_fit_step("wasserstein", d_penalty=penalty)
+    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "wasserstein",
+                                            penalty=spec)
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+    np.testing.assert_allclose(logs["d_loss"][0], d_loss, atol=1e-5)
+    assert logs[spec[0]][0] > 0
+
+
+# ------------------------------------------------------------------ freezing
+
+
+def bn_models():
+    generator = keras.Sequential(
+        [
+            keras.Input((LATENT,)),
+            layers.Dense(8),
+            layers.BatchNormalization(),
+            layers.ReLU(),
+            layers.Dropout(0.3),
+            layers.Dense(2),
+        ]
+    )
+    discriminator = keras.Sequential(
+        [
+            keras.Input((2,)),
+            layers.Dense(8),
+            layers.BatchNormalization(),
+            layers.LeakyReLU(0.2),
+            layers.Dropout(0.3),
+            layers.Dense(1),
+        ]
+    )
+    return generator, discriminator
+
+
+def snapshot(variables):
+    return [np.array(v.numpy(), copy=True) for v in variables]
+
+
+def changed(before, variables):
+    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
+
+
+@pytest.fixture
+def bn_gan():
+    generator, discriminator = bn_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=3)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2), loss="hinge")
+    x = np.random.default_rng(1).normal(size=(64, 2)).astype("float32")
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)  # optimizer slots are non-zero now
+    return gan, x[:32]
+
+
+def bn_statistics(model):
+    return [v for v in model.non_trainable_weights if "moving" in v.path]
+
+
+def test_discriminator_phase_leaves_generator_bitwise_unchanged(bn_gan):
+    gan, real = bn_gan
+    frozen = gan.generator.weights + list(gan.g_optimizer.variables)
+    before = snapshot(frozen)
+    d_before = snapshot(gan.discriminator.weights)
+    gan._discriminator_step(keras.ops.convert_to_tensor(real))
+    assert not any(changed(before, frozen))
+    assert len(bn_statistics(gan.generator)) == 2
+    # ...while the discriminator's weights and BN statistics did move.
+    d_moved = changed(d_before, gan.discriminator.weights)
+    assert all(d_moved)
+
+
+def test_generator_phase_leaves_discriminator_bitwise_unchanged(bn_gan):
+    gan, real = bn_gan
+    frozen = gan.discriminator.weights + list(gan.d_optimizer.variables)
+    before = snapshot(frozen)
+    g_before = snapshot(gan.generator.weights)
+    weight_ids = {id(w) for w in gan.discriminator.weights}
+    rng = [v for v in gan.discriminator.variables if id(v) not in weight_ids]
+    rng_before = snapshot(rng)
+    gan._generator_step(keras.ops.convert_to_tensor(real))
+    assert not any(changed(before, frozen))
+    assert all(changed(g_before, gan.generator.weights))
+    # The frozen discriminator's dropout still draws fresh masks.
+    assert rng and all(changed(rng_before, rng))
+
+
+def test_fit_step_moves_each_network_only_through_its_own_optimizer(bn_gan):
+    gan, real = bn_gan
+    d_iters, g_iters = int(gan.d_optimizer.iterations), int(gan.g_optimizer.iterations)
+    gan.fit(real, batch_size=32, epochs=1, verbose=0)
+    assert int(gan.d_optimizer.iterations) == d_iters + 1
+    assert int(gan.g_optimizer.iterations) == g_iters + 1
+
+
+@pytest.mark.parametrize("frozen_name", ["discriminator", "generator"])
+def test_user_trainable_false_is_honoured(frozen_name):
+    generator, discriminator = bn_models()
+    frozen = {"generator": generator, "discriminator": discriminator}[frozen_name]
+    training = discriminator if frozen is generator else generator
+    frozen.trainable = False
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    frozen_before = snapshot(frozen.weights)
+    training_before = snapshot(training.trainable_weights)
+    x = np.random.default_rng(2).normal(size=(64, 2)).astype("float32")
+    history = gan.fit(x, batch_size=32, epochs=2, verbose=0)
+    assert not any(changed(frozen_before, frozen.weights))
+    assert any(changed(training_before, training.trainable_weights))
+    assert np.isfinite(history.history["d_loss"]).all()
+    assert np.isfinite(history.history["g_loss"]).all()
+
+
+# ---------------------------------------------------------------------- logs
+
+
+@pytest.mark.parametrize(
+    "loss, penalty, expected",
+    [
+        ("non_saturating", None, {"d_loss", "g_loss", "d_real", "d_fake", "d_accuracy"}),
+        ("hinge", None, {"d_loss", "g_loss", "d_real", "d_fake", "d_accuracy"}),
+        (
+            "wasserstein",
+            [keras_gan.penalties.GradientPenalty(), keras_gan.penalties.R1(1.0)],
+            {"d_loss", "g_loss", "d_real", "d_fake", "gp", "r1"},
+        ),
+    ],
+)
+def test_history_keys(loss, penalty, expected):
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    gan.compile("adam", "adam", loss=loss, d_penalty=penalty)
+    history = gan.fit(real_batch(), batch_size=4, epochs=1, verbose=0)
+    assert set(history.history) == expected
+    assert "loss" not in history.history
+
+
+def test_d_real_and_d_fake_are_mean_scores():
+    generator, discriminator = tiny_models()
+    gen0, disc0 = weights64(generator), weights64(discriminator)
+    gan = keras_gan.GAN(generator, discriminator, seed=SEED)
+    gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
+    logs = gan.fit(real_batch(), batch_size=BATCH, epochs=1, verbose=0).history
+    z = keras.random.normal((BATCH, LATENT), seed=keras.random.SeedGenerator(SEED))
+    fake = ref.mlp(gen0, z.numpy().astype(np.float64))
+    np.testing.assert_allclose(logs["d_real"][0], ref.mlp(disc0, real_batch()).mean(), atol=1e-5)
+    np.testing.assert_allclose(logs["d_fake"][0], ref.mlp(disc0, fake).mean(), atol=1e-5)
+    r, f = ref.mlp(disc0, real_batch())[:, 0], ref.mlp(disc0, fake)[:, 0]
+    np.testing.assert_allclose(
+        logs["d_accuracy"][0], 0.5 * (np.mean(r > 0) + np.mean(f < 0)), atol=1e-6
+    )
+
+
+def test_same_seed_same_training():
+    def train():
+        keras.utils.set_random_seed(7)
+        generator, discriminator = tiny_models()
+        gan = keras_gan.GAN(generator, discriminator, seed=11)
+        gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+        x = np.random.default_rng(3).normal(size=(64, 2)).astype("float32")
+        gan.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
+        return weights64(gan.generator)
+
+    for a, b in zip(train(), train()):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_evaluate_reports_gan_logs():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=1)
+    gan.compile("adam", "adam")
+    x = real_batch()
+    history = gan.fit(x, batch_size=4, epochs=1, validation_data=(x,), verbose=0)
+    assert {"val_d_loss", "val_g_loss", "val_d_real", "val_d_fake"} <= set(history.history)
+    results = gan.evaluate(x, batch_size=4, return_dict=True, verbose=0)
+    assert set(results) >= {"d_loss", "g_loss"} and "loss" not in results
+
+
+# ------------------------------------------------------------------ sampling
+
+
+def test_generate_is_deterministic_for_a_seed():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    state = gan.seed_generator.state.numpy().copy()
+    a, b = gan.generate(10, seed=5), gan.generate(10, seed=5)
+    assert a.shape == (10, 2) and isinstance(a, np.ndarray)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, gan.generate(10, seed=6))
+    assert not np.array_equal(gan.generate(10), gan.generate(10))
+    # Sampling never consumes the training noise.
+    np.testing.assert_array_equal(state, gan.seed_generator.state.numpy())
+    # Chunking does not change the samples.
+    np.testing.assert_allclose(a, gan.generate(10, seed=5, batch_size=3), atol=1e-6)
+
+
+@pytest.mark.parametrize("distribution", ["normal", "uniform"])
+def test_latent_distributions(distribution):
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, latent_distribution=distribution)
+    z = gan.sample_latent(20000, seed=1).numpy()
+    assert z.shape == (20000, LATENT)
+    if distribution == "uniform":
+        assert z.min() >= -1 and z.max() <= 1
+        np.testing.assert_allclose(z.var(), 1 / 3, atol=0.01)  # var of U[-1, 1]
+    else:
+        np.testing.assert_allclose(z.std(), 1.0, atol=0.02)
+
+
+def test_callable_latent_distribution():
+    def ones(shape, seed):
+        return keras.ops.ones(shape)
+
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, latent_distribution=ones)
+    expected = generator(np.ones((2, LATENT), "float32")).numpy()
+    np.testing.assert_allclose(gan.generate(2, seed=0), expected, atol=1e-6)
+
+
+def test_latent_dim_defaults_to_generator_input():
+    generator, discriminator = tiny_models()
+    assert keras_gan.GAN(generator, discriminator).latent_dim == LATENT
+    with pytest.raises(ValueError, match="latent_dim=5"):
+        keras_gan.GAN(generator, discriminator, latent_dim=5)
+
+
+# -------------------------------------------------------------------- errors
+
+
+def fit_once(generator, discriminator, data, **compile_kwargs):
+    gan = keras_gan.GAN(generator, discriminator)
+    gan.compile("adam", "adam", **compile_kwargs)
+    return gan.fit(data, batch_size=4, epochs=1, verbose=0)
+
+
+def test_error_discriminator_output_shape():
+    generator, _ = tiny_models()
+    discriminator = keras.Sequential([keras.Input((2,)), layers.Dense(3)])
+    with pytest.raises(ValueError, match=r"\(batch,\) or \(batch, 1\).*shape=\(4, 3\)"):
+        fit_once(generator, discriminator, real_batch())
+
+
+def test_error_generator_output_shape():
+    generator = keras.Sequential([keras.Input((LATENT,)), layers.Dense(5)])
+    _, discriminator = tiny_models()
+    with pytest.raises(ValueError, match=r"generator output shape=\(None, 5\).*data shape=\(None, 2\)"):
+        fit_once(generator, discriminator, real_batch())
+
+
+@pytest.mark.parametrize("style", ["dense", "activation_layer", "functional"])
+def test_error_sigmoid_discriminator(style):
+    generator, _ = tiny_models()
+    if style == "dense":
+        discriminator = keras.Sequential(
+            [keras.Input((2,)), layers.Dense(4), layers.Dense(1, activation="sigmoid")]
+        )
+    elif style == "activation_layer":
+        discriminator = keras.Sequential(
+            [keras.Input((2,)), layers.Dense(1), layers.Activation("sigmoid")]
+        )
+    else:
+        inputs = keras.Input((2,))
+        discriminator = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(inputs))
+    gan = keras_gan.GAN(generator, discriminator)
+    with pytest.raises(ValueError, match="ends in a sigmoid.*'minimax'"):
+        gan.compile("adam", "adam", loss="minimax")
+
+
+def test_error_unknown_loss_lists_known_ones():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    with pytest.raises(ValueError, match="Unknown GAN loss 'wgan'.*minimax.*hinge.*ragan"):
+        gan.compile("adam", "adam", loss="wgan")
+
+
+@pytest.mark.parametrize("kwargs", [{"d_steps": 0}, {"d_steps": -1}, {"g_steps": 0},
+                                    {"d_steps": 1.5}])
+def test_error_bad_step_counts(kwargs):
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    name, value = next(iter(kwargs.items()))
+    with pytest.raises(ValueError, match=f"{name}.*Received: {name}={value}"):
+        gan.compile("adam", "adam", **kwargs)
+
+
+def test_error_same_optimizer_twice():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    optimizer = keras.optimizers.Adam()
+    with pytest.raises(ValueError, match="two optimizer objects"):
+        gan.compile(optimizer, optimizer)
+
+
+def test_wasserstein_without_lipschitz_control_warns():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    with pytest.warns(UserWarning, match="not Lipschitz-controlled"):
+        gan.compile("adam", "adam", loss="wasserstein")
+    with warnings_as_errors():
+        gan.compile("adam", "adam", loss="wasserstein",
+                    d_constraint=keras_gan.constraints.WeightClip(0.01))
+
+
+def warnings_as_errors():
+    import warnings
+
+    ctx = warnings.catch_warnings()
+    ctx.__enter__()
+    warnings.simplefilter("error", UserWarning)
+
+    class _Exit:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            ctx.__exit__(*exc)
+
+    return _Exit()
+
+
+def nan_data():
+    x = real_batch().repeat(4, axis=0)
+    x[8:] = np.nan  # the second batch of 8 is all NaN
+    return x
+
+
+def test_keras_terminate_on_nan_stops_and_names_the_loss(capsys):
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile("adam", "adam")
+    history = gan.fit(nan_data(), batch_size=8, epochs=3, shuffle=False, verbose=0,
+                      callbacks=[keras.callbacks.TerminateOnNaN()])
+    out = capsys.readouterr().out
+    assert "Batch 1: d_loss is not finite" in out
+    assert len(history.history["d_loss"]) == 1  # stopped in the first epoch
+
+
+def test_terminate_on_nan_can_raise():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile("adam", "adam")
+    with pytest.raises(RuntimeError, match="d_loss is not finite.*d_loss=nan"):
+        gan.fit(nan_data(), batch_size=8, epochs=1, shuffle=False, verbose=0,
+                callbacks=[keras_gan.callbacks.TerminateOnNaN(raise_error=True)])
