@@ -1,0 +1,160 @@
+"""Every loss against numbers computed by hand from API.md's formulas."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from keras_gan import losses
+
+REAL = np.array([2.0, -1.0, 0.5, 0.0], dtype="float32")
+FAKE = np.array([-3.0, 1.0, 0.25], dtype="float32")
+
+
+def sig(x):
+    return 1 / (1 + math.exp(-x))
+
+
+def mean(values):
+    values = list(values)
+    return sum(values) / len(values)
+
+
+# Plain-Python transcriptions of the table in API.md.
+HAND = {
+    "minimax": (
+        -mean(math.log(sig(r)) for r in REAL) - mean(math.log(1 - sig(f)) for f in FAKE),
+        mean(math.log(1 - sig(f)) for f in FAKE),
+    ),
+    "non_saturating": (
+        -mean(math.log(sig(r)) for r in REAL) - mean(math.log(1 - sig(f)) for f in FAKE),
+        -mean(math.log(sig(f)) for f in FAKE),
+    ),
+    "wasserstein": (mean(FAKE) - mean(REAL), -mean(FAKE)),
+    "least_squares": (
+        0.5 * mean((r - 1) ** 2 for r in REAL) + 0.5 * mean(f**2 for f in FAKE),
+        0.5 * mean((f - 1) ** 2 for f in FAKE),
+    ),
+    "hinge": (
+        mean(max(0, 1 - r) for r in REAL) + mean(max(0, 1 + f) for f in FAKE),
+        -mean(FAKE),
+    ),
+    "relativistic_average": (
+        -mean(math.log(sig(r - mean(FAKE))) for r in REAL)
+        - mean(math.log(1 - sig(f - mean(REAL))) for f in FAKE),
+        -mean(math.log(sig(f - mean(REAL))) for f in FAKE)
+        - mean(math.log(1 - sig(r - mean(FAKE))) for r in REAL),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_loss_pairs_match_hand_computation(name):
+    loss = losses.get(name)
+    d_expected, g_expected = HAND[name]
+    np.testing.assert_allclose(float(loss.discriminator_loss(REAL, FAKE)), d_expected, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(loss.generator_loss(FAKE, real_scores=REAL)), g_expected, rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_losses_accept_column_scores(name):
+    loss = losses.get(name)
+    flat = float(loss.discriminator_loss(REAL, FAKE))
+    column = float(loss.discriminator_loss(REAL[:, None], FAKE[:, None]))
+    assert flat == pytest.approx(column, rel=1e-7)
+
+
+def test_one_sided_label_smoothing_changes_only_the_real_target():
+    t = 0.9
+    loss = losses.get("minimax", label_smoothing=0.1)
+    expected = -mean(t * math.log(sig(r)) + (1 - t) * math.log(1 - sig(r)) for r in REAL)
+    expected -= mean(math.log(1 - sig(f)) for f in FAKE)
+    np.testing.assert_allclose(float(loss.discriminator_loss(REAL, FAKE)), expected, rtol=1e-6)
+    # The generator's loss is unaffected.
+    assert float(loss.generator_loss(FAKE)) == pytest.approx(HAND["minimax"][1], rel=1e-6)
+    ls = losses.get("least_squares", label_smoothing=0.1)
+    expected = 0.5 * mean((r - t) ** 2 for r in REAL) + 0.5 * mean(f**2 for f in FAKE)
+    np.testing.assert_allclose(float(ls.discriminator_loss(REAL, FAKE)), expected, rtol=1e-6)
+
+
+def test_default_is_no_smoothing():
+    assert losses.get("minimax").label_smoothing == 0.0
+
+
+@pytest.mark.parametrize("name", ["wasserstein", "hinge"])
+def test_smoothing_refused_where_there_is_no_target(name):
+    with pytest.raises(ValueError, match="label_smoothing=0.1"):
+        losses.get(name, label_smoothing=0.1)
+
+
+def test_minimax_is_stable_for_large_logits():
+    loss = losses.get("minimax")
+    big = np.array([80.0, -80.0], dtype="float32")
+    assert np.isfinite(float(loss.discriminator_loss(big, big)))
+    np.testing.assert_allclose(float(losses.get("non_saturating").generator_loss(-big)), 40.0,
+                               rtol=1e-5)
+
+
+def test_aliases():
+    assert isinstance(losses.get("modified_minimax"), losses.NonSaturating)
+    assert losses.get("modified_minimax").name == "non_saturating"
+    assert isinstance(losses.get("ragan"), losses.RelativisticAverage)
+    assert isinstance(losses.get("Least-Squares"), losses.LeastSquares)
+
+
+def test_unknown_name_lists_known_losses():
+    with pytest.raises(ValueError) as err:
+        losses.get("wgan-gp")
+    message = str(err.value)
+    for name in ("minimax", "non_saturating", "wasserstein", "least_squares", "hinge",
+                 "relativistic_average"):
+        assert name in message
+    assert "Received: loss='wgan-gp'" in message
+
+
+def test_bad_identifier_type():
+    with pytest.raises(ValueError, match="Received: loss=3"):
+        losses.get(3)
+
+
+@pytest.mark.parametrize("name", sorted(HAND))
+def test_serialize_round_trip(name):
+    loss = losses.get(name, **({"label_smoothing": 0.2} if name in
+                               ("minimax", "non_saturating", "least_squares",
+                                "relativistic_average") else {}))
+    config = losses.serialize(loss)
+    restored = losses.deserialize(config)
+    assert type(restored) is type(loss)
+    assert restored.get_config() == loss.get_config()
+    assert losses.get(config).get_config() == loss.get_config()
+    # Also through Keras' own generic deserializer.
+    assert type(keras.saving.deserialize_keras_object(config)) is type(loss)
+
+
+def test_accuracy():
+    loss = losses.get("non_saturating")
+    # real correct: 2.0, 0.5 (2 of 4, 0.0 is not > 0); fake correct: -3.0 (1 of 3)
+    assert float(loss.discriminator_accuracy(REAL, FAKE)) == pytest.approx(0.5 * (0.5 + 1 / 3))
+    assert losses.get("wasserstein").discriminator_accuracy(REAL, FAKE) is None
+    # Least squares decides at 0.5: real > 0.5 -> 1 of 4; fake < 0.5 -> 2 of 3.
+    assert float(losses.get("least_squares").discriminator_accuracy(REAL, FAKE)) == pytest.approx(
+        0.5 * (0.25 + 2 / 3)
+    )
+
+
+def test_custom_loss_subclass():
+    class Scaled(losses.GANLoss):
+        decision_threshold = None
+
+        def discriminator_loss(self, real_scores, fake_scores):
+            return keras.ops.mean(fake_scores) - keras.ops.mean(real_scores)
+
+        def generator_loss(self, fake_scores, real_scores=None):
+            return -keras.ops.mean(fake_scores)
+
+    loss = Scaled()
+    assert loss.name == "scaled"
+    assert float(loss(REAL, FAKE)[0]) == pytest.approx(HAND["wasserstein"][0], rel=1e-6)
