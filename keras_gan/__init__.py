@@ -1,9 +1,18 @@
 """keras_gan: train generative adversarial networks with Keras' compile / fit."""
 
 from keras_gan import backend  # noqa: F401  (fails early on an unsupported backend)
-from keras_gan import callbacks, constraints, losses, penalties
+from keras_gan import callbacks, constraints, data, losses, metrics, models, penalties
 from keras_gan.gan import GAN
 
 __version__ = "0.1.0"
 
-__all__ = ["GAN", "callbacks", "constraints", "losses", "penalties"]
+__all__ = [
+    "GAN",
+    "callbacks",
+    "constraints",
+    "data",
+    "losses",
+    "metrics",
+    "models",
+    "penalties",
+]

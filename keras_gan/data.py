@@ -1,0 +1,144 @@
+"""Data for GANs: embedded real data, 2-D toy mixtures, numpy -> `tf.data`.
+
+Everything here works offline: `digits()` is scikit-learn's embedded copy of
+the UCI 8x8 handwritten digits, and the toy mixtures are procedural.
+Images are scaled to [-1, 1], the range of a `tanh` generator output.
+"""
+
+import numpy as np
+
+
+def ring_modes(num_modes=8, radius=1.0):
+    """Centres of the ring mixture: `num_modes` points evenly on a circle."""
+    angles = 2 * np.pi * np.arange(num_modes) / num_modes
+    return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype("float32")
+
+
+def grid_modes(values=(-4.0, -2.0, 0.0, 2.0, 4.0)):
+    """Centres of the grid mixture: the Cartesian product `values x values`."""
+    xs, ys = np.meshgrid(values, values, indexing="ij")
+    return np.stack([xs.ravel(), ys.ravel()], axis=1).astype("float32")
+
+
+def _mixture(centers, n, std, seed):
+    if int(n) != n or n < 1:
+        raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
+    rng = np.random.default_rng(seed)
+    which = rng.integers(0, len(centers), size=int(n))
+    points = centers[which] + std * rng.standard_normal((int(n), centers.shape[1]))
+    return points.astype("float32")
+
+
+def ring(n=10000, num_modes=8, radius=1.0, std=0.01, seed=0):
+    """Samples of a ring of Gaussians (8 modes on the unit circle, std 0.01).
+
+    This is the 2-D benchmark of Metz et al. 2017 and PacGAN (Lin et al. 2018).
+
+    Args:
+        n: number of points.
+        num_modes: number of Gaussians on the circle.
+        radius: circle radius.
+        std: standard deviation of each Gaussian.
+        seed: numpy seed; the same seed gives the same points.
+
+    Returns:
+        A float32 array of shape `(n, 2)`.
+    """
+    return _mixture(ring_modes(num_modes, radius), n, std, seed)
+
+
+def grid(n=10000, std=0.05, seed=0):
+    """Samples of a 5x5 grid of Gaussians at {-4,-2,0,2,4}^2 with std 0.05.
+
+    Returns:
+        A float32 array of shape `(n, 2)`.
+    """
+    return _mixture(grid_modes(), n, std, seed)
+
+
+def digits(image_size=8, return_labels=True):
+    """scikit-learn's embedded 8x8 handwritten digits, scaled to [-1, 1].
+
+    1,797 real images of the digits 0-9 (UCI ML hand-written digits), bundled
+    with scikit-learn, so no download is needed.
+
+    Args:
+        image_size: 8 for the original images; a multiple of 8 upsamples them
+            by pixel repetition (e.g. 32 for a 32x32 DCGAN).
+        return_labels: also return the digit labels.
+
+    Returns:
+        `(images, labels)`: float32 `(1797, size, size, 1)` in [-1, 1] and
+        int32 `(1797,)`; or the images alone.
+    """
+    from sklearn.datasets import load_digits
+
+    if image_size % 8:
+        raise ValueError(
+            f"`image_size` must be a multiple of 8. Received: image_size={image_size}"
+        )
+    bunch = load_digits()
+    images = bunch.images.astype("float32") / 8.0 - 1.0  # pixel values are 0..16
+    factor = image_size // 8
+    if factor > 1:
+        images = images.repeat(factor, axis=1).repeat(factor, axis=2)
+    images = images[..., None]
+    labels = bunch.target.astype("int32")
+    return (images, labels) if return_labels else images
+
+
+def from_numpy(
+    x,
+    y=None,
+    batch_size=64,
+    shuffle=True,
+    drop_remainder=True,
+    seed=None,
+    cache=True,
+    prefetch=True,
+):
+    """A batched `tf.data.Dataset` from arrays, ready for `GAN.fit`.
+
+    Args:
+        x: samples, first axis the batch.
+        y: optional labels (for `ConditionalGAN`); the dataset then yields
+            `(x, y)`.
+        batch_size: samples per batch.
+        shuffle: reshuffle every epoch.
+        drop_remainder: drop the last short batch, so every step sees a full
+            batch (GAN losses are batch means: a tiny last batch is noisy).
+        seed: shuffle seed, for reproducible runs.
+        cache: cache the elements in memory after the first epoch.
+        prefetch: prefetch batches with `tf.data.AUTOTUNE`.
+    """
+    import tensorflow as tf
+
+    x = np.asarray(x)
+    if x.ndim < 2:
+        raise ValueError(
+            f"`x` must have a batch axis and a sample shape. Received: x.shape={x.shape}"
+        )
+    if np.issubdtype(x.dtype, np.floating):
+        x = x.astype("float32")
+    elements = x if y is None else (x, np.asarray(y))
+    if y is not None and len(elements[1]) != len(x):
+        raise ValueError(
+            "`x` and `y` must have the same length. "
+            f"Received: len(x)={len(x)}, len(y)={len(elements[1])}"
+        )
+    if int(batch_size) != batch_size or batch_size < 1:
+        raise ValueError(f"`batch_size` must be >= 1. Received: batch_size={batch_size}")
+    if drop_remainder and len(x) < batch_size:
+        raise ValueError(
+            "With `drop_remainder=True` the data must hold at least one batch. "
+            f"Received: len(x)={len(x)}, batch_size={batch_size}"
+        )
+    ds = tf.data.Dataset.from_tensor_slices(elements)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(min(len(x), 100_000), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
+    if prefetch:
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+    return ds

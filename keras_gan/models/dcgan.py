@@ -1,0 +1,91 @@
+"""DCGAN (Radford et al. 2016) generator and discriminator for square images."""
+
+import keras
+from keras import layers
+
+
+def _base_size(image_size):
+    """The first feature map's size and the number of stride-2 stages: halve
+    while even and above 7, then until there are at least two stages
+    (8 -> 2, 28 -> 7, 32 -> 4, 64 -> 4)."""
+    if int(image_size) != image_size or image_size < 4:
+        raise ValueError(
+            f"`image_size` must be an integer >= 4. Received: image_size={image_size}"
+        )
+    size, doublings = int(image_size), 0
+    while size % 2 == 0 and size > 7:
+        size //= 2
+        doublings += 1
+    while doublings < 2 and size % 2 == 0:
+        size //= 2
+        doublings += 1
+    if doublings == 0:
+        raise ValueError(
+            "`image_size` must be a base size of 4 to 7 times a power of two, "
+            f"such as 8, 28, 32 or 64. Received: image_size={image_size}"
+        )
+    return size, doublings
+
+
+def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="generator"):
+    """DCGAN generator: Dense -> (Conv2DTranspose, BatchNorm, ReLU) x k -> tanh.
+
+    Args:
+        latent_dim: size of `z`.
+        image_size: output height and width (8, 28, 32, 64, ...).
+        channels: output channels (1 grey, 3 colour).
+        width: channels of the last hidden feature map; each earlier
+            upsampling stage doubles it.
+        name: the model's name.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to
+        `(batch, image_size, image_size, channels)` in [-1, 1].
+    """
+    base, doublings = _base_size(image_size)
+    top = width * 2 ** (doublings - 1)
+    inputs = keras.Input((latent_dim,), name="z")
+    x = layers.Dense(base * base * top, use_bias=False)(inputs)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((base, base, top))(x)
+    for i in range(doublings):
+        filters = width * 2 ** (doublings - 1 - i)
+        x = layers.Conv2DTranspose(filters, 4, strides=2, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    outputs = layers.Conv2D(channels, 3, padding="same", activation="tanh", dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def dcgan_discriminator(image_size=28, channels=1, width=64, spectral_norm=False,
+                        dropout=0.0, name="discriminator"):
+    """DCGAN discriminator: (Conv2D stride 2, LeakyReLU) x k -> Dense score.
+
+    No batch normalization (so it combines with gradient penalties) and a
+    linear float32 output: an unbounded score (logit) of shape `(batch, 1)`.
+
+    Args:
+        image_size: input height and width.
+        channels: input channels.
+        width: filters of the first convolution; each next one doubles.
+        spectral_norm: wrap every convolution and the output layer in
+            `keras.layers.SpectralNormalization` (Miyato et al. 2018).
+        dropout: dropout rate after each convolution.
+        name: the model's name.
+    """
+    _, doublings = _base_size(image_size)
+
+    def wrap(layer):
+        return layers.SpectralNormalization(layer) if spectral_norm else layer
+
+    inputs = keras.Input((image_size, image_size, channels), name="x")
+    x = inputs
+    for i in range(doublings):
+        x = wrap(layers.Conv2D(width * 2**i, 4, strides=2, padding="same"))(x)
+        x = layers.LeakyReLU(0.2)(x)
+        if dropout:
+            x = layers.Dropout(dropout)(x)
+    x = layers.Flatten()(x)
+    outputs = wrap(layers.Dense(1, dtype="float32", name="score"))(x)
+    return keras.Model(inputs, outputs, name=name)

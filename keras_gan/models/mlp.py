@@ -1,0 +1,59 @@
+"""Multilayer perceptrons for vector data (the 2-D toy mixtures)."""
+
+import keras
+from keras import layers
+
+
+def _check_units(hidden_units):
+    hidden_units = tuple(int(u) for u in hidden_units)
+    if not hidden_units or min(hidden_units) < 1:
+        raise ValueError(
+            f"`hidden_units` must be positive integers. Received: hidden_units={hidden_units}"
+        )
+    return hidden_units
+
+
+def mlp_generator(latent_dim, output_dim, hidden_units=(128, 128), activation="relu",
+                  output_activation=None, name="generator"):
+    """An MLP generator `z -> x`.
+
+    Args:
+        latent_dim: size of the latent input.
+        output_dim: size of a sample.
+        hidden_units: width of each hidden layer.
+        activation: hidden activation.
+        output_activation: activation of the output (`None`: linear, for
+            unbounded data such as the toy mixtures; `"tanh"` for [-1, 1]).
+        name: the model's name.
+
+    Returns:
+        A `keras.Model` from `(batch, latent_dim)` to `(batch, output_dim)`.
+    """
+    inputs = keras.Input((latent_dim,), name="z")
+    x = inputs
+    for units in _check_units(hidden_units):
+        x = layers.Dense(units, activation=activation)(x)
+    outputs = layers.Dense(output_dim, activation=output_activation, dtype="float32")(x)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def mlp_discriminator(input_dim, hidden_units=(128, 128), negative_slope=0.2,
+                      name="discriminator"):
+    """An MLP discriminator `x -> score` with LeakyReLU and a linear output.
+
+    The output is an unbounded score (a logit) of shape `(batch, 1)`, in
+    float32 even under mixed precision.
+
+    Args:
+        input_dim: size of a sample.
+        hidden_units: width of each hidden layer.
+        negative_slope: LeakyReLU slope.
+        name: the model's name.
+    """
+    inputs = keras.Input((input_dim,), name="x")
+    x = inputs
+    for units in _check_units(hidden_units):
+        x = layers.Dense(units)(x)
+        x = layers.LeakyReLU(negative_slope)(x)
+    outputs = layers.Dense(1, dtype="float32", name="score")(x)
+    return keras.Model(inputs, outputs, name=name)

@@ -1,0 +1,116 @@
+"""Pictures of samples and training curves (PNG files, no display needed)."""
+
+import os
+
+import numpy as np
+
+
+def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
+    """Tiles images into one uint8 picture.
+
+    Args:
+        images: `(n, height, width)` or `(n, height, width, channels)` with 1
+            or 3 channels, values in `value_range`.
+        columns: tiles per row; default the smallest square that fits.
+        padding: pixels of background between tiles.
+        value_range: the data's range, mapped to 0..255.
+
+    Returns:
+        A `uint8` array `(H, W)` for grey images or `(H, W, 3)` for colour.
+    """
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(
+            "Expected images of shape (n, height, width[, 1 or 3]). "
+            f"Received: shape={images.shape}"
+        )
+    low, high = value_range
+    images = np.clip((images - low) / (high - low), 0.0, 1.0)
+    n, h, w, c = images.shape
+    columns = columns or int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / columns))
+    canvas = np.ones(
+        (rows * (h + padding) + padding, columns * (w + padding) + padding, c), np.float32
+    )
+    for i, image in enumerate(images):
+        r, col = divmod(i, columns)
+        top, left = padding + r * (h + padding), padding + col * (w + padding)
+        canvas[top : top + h, left : left + w] = image
+    canvas = (canvas * 255).round().astype(np.uint8)
+    return canvas[..., 0] if c == 1 else canvas
+
+
+def save_image_grid(path, images, columns=None, scale=4, value_range=(-1.0, 1.0)):
+    """Writes `image_grid(images)` to a PNG, each pixel enlarged `scale` times."""
+    from PIL import Image
+
+    grid = image_grid(images, columns=columns, value_range=value_range)
+    picture = Image.fromarray(grid)
+    if scale > 1:
+        picture = picture.resize(
+            (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
+        )
+    _ensure_parent(path)
+    picture.save(path)
+    return path
+
+
+def save_points(path, samples, real=None, title=None, limits=None):
+    """Scatter plot of generated 2-D points over the real ones."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 5))
+    if real is not None:
+        ax.scatter(real[:, 0], real[:, 1], s=4, c="tab:blue", alpha=0.3, label="real")
+    ax.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:red", alpha=0.5, label="generated")
+    if limits is not None:
+        ax.set_xlim(*limits)
+        ax.set_ylim(*limits)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right")
+    if title:
+        ax.set_title(title)
+    _ensure_parent(path)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def save_history(path, histories, keys=("d_loss", "g_loss", "d_accuracy")):
+    """Plots training curves, one panel per run.
+
+    Args:
+        path: the PNG to write.
+        histories: `{title: history_dict}` (`keras.callbacks.History.history`).
+        keys: the logs to draw when present.
+    """
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(histories), figsize=(5 * len(histories), 3.5), squeeze=False)
+    for ax, (title, history) in zip(axes[0], histories.items()):
+        for key in keys:
+            if key in history:
+                ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=key)
+        ax.set_title(title)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    _ensure_parent(path)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _ensure_parent(path):
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from keras_gan import data
+
+
+def test_ring_points_sit_on_their_modes():
+    x = data.ring(4000, seed=1)
+    assert x.shape == (4000, 2) and x.dtype == np.float32
+    centers = data.ring_modes()
+    np.testing.assert_allclose(np.linalg.norm(centers, axis=1), 1.0, atol=1e-6)
+    d = np.linalg.norm(x[:, None] - centers[None], axis=-1)
+    # std 0.01 per axis: 5 std covers essentially everything.
+    assert d.min(axis=1).max() < 0.05
+    counts = np.bincount(d.argmin(axis=1), minlength=8)
+    assert counts.min() > 400  # roughly 500 each
+    np.testing.assert_array_equal(x, data.ring(4000, seed=1))
+
+
+def test_grid_modes_and_spread():
+    centers = data.grid_modes()
+    assert centers.shape == (25, 2)
+    assert sorted(set(centers[:, 0])) == [-4, -2, 0, 2, 4]
+    x = data.grid(5000, seed=0)
+    d = np.linalg.norm(x[:, None] - centers[None], axis=-1).min(axis=1)
+    np.testing.assert_allclose(np.sqrt(np.mean(d**2) / 2), 0.05, rtol=0.05)
+
+
+def test_digits_range_shape_labels():
+    x, y = data.digits()
+    assert x.shape == (1797, 8, 8, 1) and y.shape == (1797,)
+    assert x.min() == -1.0 and x.max() == 1.0
+    assert set(np.unique(y)) == set(range(10))
+    big = data.digits(image_size=16, return_labels=False)
+    assert big.shape == (1797, 16, 16, 1)
+    np.testing.assert_array_equal(big[:, ::2, ::2], x)
+    with pytest.raises(ValueError, match="image_size=12"):
+        data.digits(image_size=12)
+
+
+def test_from_numpy_batches():
+    x = np.arange(100, dtype="float64").reshape(50, 2)
+    y = np.arange(50)
+    ds = data.from_numpy(x, y, batch_size=16, seed=0)
+    batches = list(ds.as_numpy_iterator())
+    assert len(batches) == 3  # the short last batch is dropped
+    xb, yb = batches[0]
+    assert xb.shape == (16, 2) and xb.dtype == np.float32
+    np.testing.assert_array_equal(xb[:, 0] / 2, yb)  # pairs stay together
+    assert [b.shape[0] for b in data.from_numpy(x, batch_size=16, drop_remainder=False)] == [
+        16, 16, 16, 2
+    ]
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"x": np.zeros(5)}, r"x.shape=\(5,\)"),
+        ({"x": np.zeros((5, 2)), "y": np.zeros(4)}, "len"),
+        ({"x": np.zeros((5, 2)), "batch_size": 8}, "batch_size=8"),
+    ],
+)
+def test_from_numpy_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        data.from_numpy(**kwargs)
