@@ -1,7 +1,16 @@
 """keras_gan: train generative adversarial networks with Keras' compile / fit."""
 
 from keras_gan import backend  # noqa: F401  (fails early on an unsupported backend)
-from keras_gan import callbacks, constraints, data, losses, metrics, models, penalties
+from keras_gan import (
+    callbacks,
+    constraints,
+    data,
+    losses,
+    metrics,
+    models,
+    penalties,
+    visualize,
+)
 from keras_gan.gan import GAN
 
 __version__ = "0.1.0"
@@ -15,4 +24,5 @@ __all__ = [
     "metrics",
     "models",
     "penalties",
+    "visualize",
 ]

@@ -485,3 +485,59 @@ def test_terminate_on_nan_can_raise():
     with pytest.raises(RuntimeError, match="d_loss is not finite.*d_loss=nan"):
         gan.fit(nan_data(), batch_size=8, epochs=1, shuffle=False, verbose=0,
                 callbacks=[keras_gan.callbacks.TerminateOnNaN(raise_error=True)])
+
+
+# ------------------------------------------------------- execution modes
+
+
+def fixed_latent(shape, seed):
+    # Deterministic noise: XLA may compile TF's stateless RNG to another
+    # algorithm, so random draws differ between jit and non-jit runs.
+    n, d = shape
+    return keras.ops.reshape(keras.ops.linspace(-1.0, 1.0, n * d), (n, d))
+
+
+def one_step_weights(**compile_kwargs):
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(1234)
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, latent_distribution=fixed_latent, seed=0)
+    gan.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR),
+                d_penalty=keras_gan.penalties.R1(1.0, interval=2), d_steps=2,
+                **compile_kwargs)
+    gan.fit(real_batch(), batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
+    return weights64(generator) + weights64(discriminator)
+
+
+@pytest.mark.parametrize(
+    "mode", [{"jit_compile": True}, {"run_eagerly": True}, {"steps_per_execution": 3}]
+)
+def test_execution_modes_give_the_same_step(mode):
+    assert_close(one_step_weights(**mode), one_step_weights(jit_compile=False), atol=1e-5)
+
+
+def test_gradient_penalty_under_xla():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile("adam", "adam", loss="wasserstein", jit_compile=True,
+                d_penalty=keras_gan.penalties.GradientPenalty(10.0))
+    logs = gan.fit(real_batch(), batch_size=4, epochs=2, verbose=0).history
+    assert gan.jit_compile is True
+    assert np.isfinite(logs["gp"]).all() and min(logs["gp"]) > 0
+
+
+def test_gan_config_round_trip():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, latent_dim=LATENT,
+                        latent_distribution="uniform", seed=9)
+    clone = keras_gan.GAN.from_config(gan.get_config())
+    assert clone.latent_dim == LATENT and clone.latent_distribution == "uniform"
+    assert clone.seed == 9
+    assert [layer.units for layer in clone.generator.layers] == [4, 2]
+
+
+def test_calling_the_gan_runs_the_generator():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator)
+    z = np.ones((2, LATENT), "float32")
+    np.testing.assert_allclose(gan(z), generator(z), atol=1e-7)

@@ -1,0 +1,29 @@
+"""The README's quick start runs exactly as written."""
+
+import pathlib
+import re
+
+import pytest
+
+README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+
+
+def python_blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+@pytest.mark.slow
+def test_quick_start_runs_as_written(capsys):
+    quick_start = python_blocks()[0]
+    assert "gan.fit(" in quick_start and len(quick_start.strip().splitlines()) <= 12
+    exec(compile(quick_start, "README.md", "exec"), {})
+    printed = capsys.readouterr().out
+    assert "'num_modes': 8" in printed
+
+
+def test_readme_names_both_set_up_commands():
+    text = README.read_text()
+    assert "make demo" in text and "make test" in text
+    for name in ("minimax", "non_saturating", "wasserstein", "least_squares", "hinge",
+                 "relativistic_average"):
+        assert f"`{name}`" in text
