@@ -120,8 +120,14 @@ def main(argv=None):
     gan.compile(adam(), adam(), loss="non_saturating", jit_compile=args.jit)
     timer = Alternate(loop, args.steps)
     # Epoch 1 of each (tracing, first calls) is not counted.
-    gan.fit(dataset(args), epochs=args.repeats + 1, steps_per_epoch=args.steps,
-            verbose=0, shuffle=False, callbacks=[timer])
+    gan.fit(
+        dataset(args),
+        epochs=args.repeats + 1,
+        steps_per_epoch=args.steps,
+        verbose=0,
+        shuffle=False,
+        callbacks=[timer],
+    )
     times = {"gan.fit": timer.fit_times[1:], "tf.function loop": timer.loop_times[1:]}
     device = tf.config.list_physical_devices("GPU") or ["CPU"]
     print(
@@ -138,7 +144,7 @@ def main(argv=None):
     # Each fit epoch and the loop run right after it share the machine's
     # state; their ratio cancels slow drifts that the medians alone keep.
     paired = sorted(
-        lo / fi for fi, lo in zip(times["gan.fit"], times["tf.function loop"])
+        lo / fi for fi, lo in zip(times["gan.fit"], times["tf.function loop"], strict=True)
     )
     print(f"  throughput ratio gan.fit / loop = {ratio:.3f} (ratio of medians)")
     print(

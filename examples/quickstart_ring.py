@@ -1,6 +1,6 @@
 """Quick start: a GAN on the 2-D ring of 8 Gaussians (the README's example).
 
-    python examples/quickstart_ring.py [--epochs 20] [--out runs/quickstart]
+python examples/quickstart_ring.py [--epochs 20] [--out runs/quickstart]
 """
 
 import argparse
@@ -27,8 +27,9 @@ def main(epochs=20, out="runs/quickstart"):
     samples = gan.generate(2500, seed=0)
     scores = keras_gan.metrics.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
     print(scores)
-    keras_gan.visualize.save_points(f"{out}/samples.png", samples, real=x[:2500],
-                                    limits=(-1.5, 1.5))
+    keras_gan.visualize.save_points(
+        f"{out}/samples.png", samples, real=x[:2500], limits=(-1.5, 1.5)
+    )
     return scores
 
 

@@ -1,7 +1,7 @@
 """keras_gan: train generative adversarial networks with Keras' compile / fit."""
 
-from keras_gan import backend  # noqa: F401  (fails early on an unsupported backend)
 from keras_gan import (
+    backend,  # noqa: F401  (fails early on an unsupported backend)
     callbacks,
     constraints,
     data,

@@ -64,11 +64,10 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
         for key in self._watched(logs):
             if _non_finite(logs[key]):
                 self.bad_log = key
-                values = ", ".join(f"{k}={float(np.asarray(logs[k])):.6g}" for k in self._watched(logs))
-                message = (
-                    f"Batch {batch}: {key} is not finite ({values}); "
-                    "terminating training."
+                values = ", ".join(
+                    f"{k}={float(np.asarray(logs[k])):.6g}" for k in self._watched(logs)
                 )
+                message = f"Batch {batch}: {key} is not finite ({values}); terminating training."
                 if self.raise_error:
                     raise RuntimeError(message)
                 io_utils.print_msg(message)

@@ -110,8 +110,7 @@ def demo(out="runs/demo", quick=False, seed=0):
     print(f"[2/2] DCGAN on the embedded 8x8 digits ({digits_epochs} epochs)...", flush=True)
     digits_history, digits_seconds, digits_png = _digits_run(out, digits_epochs, seed)
     print(
-        f"      final d_accuracy {digits_history['d_accuracy'][-1]:.2f} "
-        f"({digits_seconds:.0f} s)",
+        f"      final d_accuracy {digits_history['d_accuracy'][-1]:.2f} ({digits_seconds:.0f} s)",
         flush=True,
     )
     curves = visualize.save_history(

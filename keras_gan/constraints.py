@@ -30,9 +30,7 @@ class WeightClip(keras.constraints.Constraint):
     def __init__(self, clip_value=0.01):
         clip_value = float(clip_value)
         if not clip_value > 0:
-            raise ValueError(
-                f"`clip_value` must be positive. Received: clip_value={clip_value}"
-            )
+            raise ValueError(f"`clip_value` must be positive. Received: clip_value={clip_value}")
         self.clip_value = clip_value
 
     def __call__(self, w):

@@ -74,9 +74,7 @@ def digits(image_size=8, return_labels=True):
     from sklearn.datasets import load_digits
 
     if image_size % 8:
-        raise ValueError(
-            f"`image_size` must be a multiple of 8. Received: image_size={image_size}"
-        )
+        raise ValueError(f"`image_size` must be a multiple of 8. Received: image_size={image_size}")
     bunch = load_digits()
     images = bunch.images.astype("float32") / 8.0 - 1.0  # pixel values are 0..16
     factor = image_size // 8

@@ -34,7 +34,7 @@ def _check_scores_shape(scores, what):
 def _check_same_sample_shape(fake, real):
     fake_shape, real_shape = tuple(fake.shape[1:]), tuple(real.shape[1:])
     compatible = len(fake_shape) == len(real_shape) and all(
-        f is None or r is None or f == r for f, r in zip(fake_shape, real_shape)
+        f is None or r is None or f == r for f, r in zip(fake_shape, real_shape, strict=True)
     )
     if not compatible:
         raise ValueError(
@@ -132,9 +132,7 @@ class GAN(keras.Model):
                     f"Received: {name}={net!r} of type {type(net).__name__}"
                 )
         if generator is discriminator:
-            raise ValueError(
-                "The generator and the discriminator must be two different models."
-            )
+            raise ValueError("The generator and the discriminator must be two different models.")
         if not (callable(latent_distribution) or latent_distribution in _LATENT_DISTRIBUTIONS):
             raise ValueError(
                 f"`latent_distribution` must be one of {_LATENT_DISTRIBUTIONS} or a "
@@ -165,9 +163,7 @@ class GAN(keras.Model):
             input_shape = generator.input_shape
         except (AttributeError, ValueError):
             input_shape = None
-        if isinstance(input_shape, tuple) and input_shape and isinstance(
-            input_shape[-1], int
-        ):
+        if isinstance(input_shape, tuple) and input_shape and isinstance(input_shape[-1], int):
             inferred = input_shape[-1]
         if latent_dim is None:
             if inferred is None:
@@ -227,9 +223,7 @@ class GAN(keras.Model):
         self.loss_fn = losses_module.get(loss)
         for name, value in (("d_steps", d_steps), ("g_steps", g_steps)):
             if isinstance(value, bool) or int(value) != value or value < 1:
-                raise ValueError(
-                    f"`{name}` must be an integer >= 1. Received: {name}={value!r}"
-                )
+                raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
         self.d_constraint = constraints_module.get(d_constraint)
         self.d_penalties = penalties_module.get(d_penalty)
@@ -414,7 +408,7 @@ class GAN(keras.Model):
             self.d_accuracy_tracker.update_state(
                 self.loss_fn.discriminator_accuracy(real_scores, fake_scores)
             )
-        for tracker, value in zip(self.penalty_trackers, penalties):
+        for tracker, value in zip(self.penalty_trackers, penalties, strict=True):
             tracker.update_state(value)
 
     def _generator_loss(self, real, z, training):
@@ -475,12 +469,8 @@ class GAN(keras.Model):
         real = ops.cast(real, fake.dtype)
         real_scores = self._scores(real, "real", training=False)
         fake_scores = self._scores(fake, "generated", training=False)
-        self.d_loss_tracker.update_state(
-            self.loss_fn.discriminator_loss(real_scores, fake_scores)
-        )
-        self.g_loss_tracker.update_state(
-            self.loss_fn.generator_loss(fake_scores, real_scores)
-        )
+        self.d_loss_tracker.update_state(self.loss_fn.discriminator_loss(real_scores, fake_scores))
+        self.g_loss_tracker.update_state(self.loss_fn.generator_loss(fake_scores, real_scores))
         self.d_real_tracker.update_state(ops.mean(real_scores))
         self.d_fake_tracker.update_state(ops.mean(fake_scores))
         if self._tracks_accuracy:

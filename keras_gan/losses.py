@@ -98,8 +98,7 @@ class GANLoss:
         label_smoothing = float(label_smoothing)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(
-                "`label_smoothing` must be in [0, 1). "
-                f"Received: label_smoothing={label_smoothing}"
+                f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}"
             )
         if label_smoothing and not self.supports_label_smoothing:
             raise ValueError(

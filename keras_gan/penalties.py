@@ -42,9 +42,7 @@ class Penalty:
         if weight < 0:
             raise ValueError(f"`weight` must be >= 0. Received: weight={weight}")
         if int(interval) != interval or interval < 1:
-            raise ValueError(
-                f"`interval` must be an integer >= 1. Received: interval={interval}"
-            )
+            raise ValueError(f"`interval` must be an integer >= 1. Received: interval={interval}")
         self.weight = weight
         self.interval = int(interval)
         self.name = name or self.default_name
@@ -197,8 +195,7 @@ def get(identifier):
         names = [p.name for p in penalties]
         if len(set(names)) != len(names):
             raise ValueError(
-                "Each penalty needs its own name to be logged under. "
-                f"Received: names={names}"
+                f"Each penalty needs its own name to be logged under. Received: names={names}"
             )
         return penalties
     if isinstance(identifier, Penalty):

@@ -23,8 +23,7 @@ def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
         images = images[..., None]
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(
-            "Expected images of shape (n, height, width[, 1 or 3]). "
-            f"Received: shape={images.shape}"
+            f"Expected images of shape (n, height, width[, 1 or 3]). Received: shape={images.shape}"
         )
     low, high = value_range
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
@@ -87,7 +86,7 @@ def save_history(path, histories, keys=("d_loss", "g_loss", "d_accuracy")):
     """
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(histories), figsize=(5 * len(histories), 3.5), squeeze=False)
-    for ax, (title, history) in zip(axes[0], histories.items()):
+    for ax, (title, history) in zip(axes[0], histories.items(), strict=True):
         for key in keys:
             if key in history:
                 ax.plot(np.arange(1, len(history[key]) + 1), history[key], label=key)

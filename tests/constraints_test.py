@@ -32,11 +32,16 @@ def test_any_keras_constraint_is_applied_after_each_discriminator_update():
     import keras_gan
 
     generator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(2)])
-    discriminator = keras.Sequential([keras.Input((2,)), keras.layers.Dense(8),
-                                      keras.layers.Dense(1)])
+    discriminator = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dense(8), keras.layers.Dense(1)]
+    )
     gan = keras_gan.GAN(generator, discriminator, seed=0)
-    gan.compile(keras.optimizers.SGD(1.0), keras.optimizers.SGD(0.1), loss="hinge",
-                d_constraint=keras.constraints.MaxNorm(0.5, axis=0))
+    gan.compile(
+        keras.optimizers.SGD(1.0),
+        keras.optimizers.SGD(0.1),
+        loss="hinge",
+        d_constraint=keras.constraints.MaxNorm(0.5, axis=0),
+    )
     x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32") * 5
     gan.fit(x, batch_size=8, epochs=1, verbose=0)
     for w in discriminator.trainable_weights:

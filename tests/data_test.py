@@ -48,7 +48,10 @@ def test_from_numpy_batches():
     assert xb.shape == (16, 2) and xb.dtype == np.float32
     np.testing.assert_array_equal(xb[:, 0] / 2, yb)  # pairs stay together
     assert [b.shape[0] for b in data.from_numpy(x, batch_size=16, drop_remainder=False)] == [
-        16, 16, 16, 2
+        16,
+        16,
+        16,
+        2,
     ]
 
 

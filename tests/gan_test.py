@@ -32,8 +32,9 @@ def real_batch():
     return np.random.default_rng(0).normal(size=(BATCH, 2)).astype("float32")
 
 
-def reference_step(gen_p, disc_p, real, loss, *, d_steps=1, clip=None, penalty=None,
-                   label_smoothing=0.0):
+def reference_step(
+    gen_p, disc_p, real, loss, *, d_steps=1, clip=None, penalty=None, label_smoothing=0.0
+):
     """One train step in numpy: `d_steps` D updates (fresh noise each), then one
     G update through the updated D. Noise is drawn in the trainer's order from
     a SeedGenerator seeded like the GAN's."""
@@ -78,15 +79,13 @@ def run_one_fit_step(loss, **compile_kwargs):
     generator, discriminator = tiny_models()
     gen0, disc0 = weights64(generator), weights64(discriminator)
     gan = keras_gan.GAN(generator, discriminator, seed=SEED)
-    gan.compile(
-        keras.optimizers.SGD(LR), keras.optimizers.SGD(LR), loss=loss, **compile_kwargs
-    )
+    gan.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR), loss=loss, **compile_kwargs)
     history = gan.fit(real_batch(), batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     return gan, gen0, disc0, history.history
 
 
 def assert_close(actual, expected, atol=1e-5):
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         np.testing.assert_allclose(a, e, atol=atol, rtol=0)
 
 
@@ -110,8 +109,7 @@ def test_one_fit_step_with_label_smoothing_matches_numpy(loss):
 
 def test_two_discriminator_steps_match_numpy():
     gan, gen0, disc0, logs = run_one_fit_step("non_saturating", d_steps=2)
-    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "non_saturating",
-                                            d_steps=2)
+    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "non_saturating", d_steps=2)
     assert_close(weights64(gan.discriminator), disc1)
     assert_close(weights64(gan.generator), gen1)
     np.testing.assert_allclose(logs["d_loss"][0], d_loss, atol=1e-5)
@@ -124,8 +122,9 @@ def test_weight_clipping_matches_numpy():
     gan, gen0, disc0, _ = run_one_fit_step(
         "wasserstein", d_steps=2, d_constraint=keras_gan.constraints.WeightClip(clip)
     )
-    gen1, disc1, _, _ = reference_step(gen0, disc0, real_batch(), "wasserstein",
-                                       d_steps=2, clip=clip)
+    gen1, disc1, _, _ = reference_step(
+        gen0, disc0, real_batch(), "wasserstein", d_steps=2, clip=clip
+    )
     # The clip is active: unclipped, the critic's weights would leave the box.
     _, unclipped, _, _ = reference_step(gen0, disc0, real_batch(), "wasserstein", d_steps=2)
     assert max(np.abs(w).max() for w in unclipped) > clip + 0.1
@@ -143,8 +142,7 @@ def test_weight_clipping_matches_numpy():
 )
 def test_penalties_match_numpy(penalty, spec):
     gan, gen0, disc0, logs = run_one_fit_step("wasserstein", d_penalty=penalty)
-    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "wasserstein",
-                                            penalty=spec)
+    gen1, disc1, d_loss, _ = reference_step(gen0, disc0, real_batch(), "wasserstein", penalty=spec)
     assert_close(weights64(gan.discriminator), disc1)
     assert_close(weights64(gan.generator), gen1)
     np.testing.assert_allclose(logs["d_loss"][0], d_loss, atol=1e-5)
@@ -183,7 +181,7 @@ def snapshot(variables):
 
 
 def changed(before, variables):
-    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables)]
+    return [not np.array_equal(b, v.numpy()) for b, v in zip(before, variables, strict=True)]
 
 
 @pytest.fixture
@@ -304,7 +302,7 @@ def test_same_seed_same_training():
         gan.fit(x, batch_size=16, epochs=2, shuffle=False, verbose=0)
         return weights64(gan.generator)
 
-    for a, b in zip(train(), train()):
+    for a, b in zip(train(), train(), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -386,7 +384,9 @@ def test_error_discriminator_output_shape():
 def test_error_generator_output_shape():
     generator = keras.Sequential([keras.Input((LATENT,)), layers.Dense(5)])
     _, discriminator = tiny_models()
-    with pytest.raises(ValueError, match=r"generator output shape=\(None, 5\).*data shape=\(None, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"generator output shape=\(None, 5\).*data shape=\(None, 2\)"
+    ):
         fit_once(generator, discriminator, real_batch())
 
 
@@ -416,8 +416,9 @@ def test_error_unknown_loss_lists_known_ones():
         gan.compile("adam", "adam", loss="wgan")
 
 
-@pytest.mark.parametrize("kwargs", [{"d_steps": 0}, {"d_steps": -1}, {"g_steps": 0},
-                                    {"d_steps": 1.5}])
+@pytest.mark.parametrize(
+    "kwargs", [{"d_steps": 0}, {"d_steps": -1}, {"g_steps": 0}, {"d_steps": 1.5}]
+)
 def test_error_bad_step_counts(kwargs):
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator)
@@ -440,8 +441,9 @@ def test_wasserstein_without_lipschitz_control_warns():
     with pytest.warns(UserWarning, match="not Lipschitz-controlled"):
         gan.compile("adam", "adam", loss="wasserstein")
     with warnings_as_errors():
-        gan.compile("adam", "adam", loss="wasserstein",
-                    d_constraint=keras_gan.constraints.WeightClip(0.01))
+        gan.compile(
+            "adam", "adam", loss="wasserstein", d_constraint=keras_gan.constraints.WeightClip(0.01)
+        )
 
 
 def warnings_as_errors():
@@ -471,8 +473,14 @@ def test_keras_terminate_on_nan_stops_and_names_the_loss(capsys):
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, seed=0)
     gan.compile("adam", "adam")
-    history = gan.fit(nan_data(), batch_size=8, epochs=3, shuffle=False, verbose=0,
-                      callbacks=[keras.callbacks.TerminateOnNaN()])
+    history = gan.fit(
+        nan_data(),
+        batch_size=8,
+        epochs=3,
+        shuffle=False,
+        verbose=0,
+        callbacks=[keras.callbacks.TerminateOnNaN()],
+    )
     out = capsys.readouterr().out
     assert "Batch 1: d_loss is not finite" in out
     assert len(history.history["d_loss"]) == 1  # stopped in the first epoch
@@ -483,8 +491,14 @@ def test_terminate_on_nan_can_raise():
     gan = keras_gan.GAN(generator, discriminator, seed=0)
     gan.compile("adam", "adam")
     with pytest.raises(RuntimeError, match="d_loss is not finite.*d_loss=nan"):
-        gan.fit(nan_data(), batch_size=8, epochs=1, shuffle=False, verbose=0,
-                callbacks=[keras_gan.callbacks.TerminateOnNaN(raise_error=True)])
+        gan.fit(
+            nan_data(),
+            batch_size=8,
+            epochs=1,
+            shuffle=False,
+            verbose=0,
+            callbacks=[keras_gan.callbacks.TerminateOnNaN(raise_error=True)],
+        )
 
 
 # ------------------------------------------------------- execution modes
@@ -502,9 +516,13 @@ def one_step_weights(**compile_kwargs):
     keras.utils.set_random_seed(1234)
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, latent_distribution=fixed_latent, seed=0)
-    gan.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR),
-                d_penalty=keras_gan.penalties.R1(1.0, interval=2), d_steps=2,
-                **compile_kwargs)
+    gan.compile(
+        keras.optimizers.SGD(LR),
+        keras.optimizers.SGD(LR),
+        d_penalty=keras_gan.penalties.R1(1.0, interval=2),
+        d_steps=2,
+        **compile_kwargs,
+    )
     gan.fit(real_batch(), batch_size=BATCH, epochs=1, shuffle=False, verbose=0)
     return weights64(generator) + weights64(discriminator)
 
@@ -519,8 +537,13 @@ def test_execution_modes_give_the_same_step(mode):
 def test_gradient_penalty_under_xla():
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, seed=0)
-    gan.compile("adam", "adam", loss="wasserstein", jit_compile=True,
-                d_penalty=keras_gan.penalties.GradientPenalty(10.0))
+    gan.compile(
+        "adam",
+        "adam",
+        loss="wasserstein",
+        jit_compile=True,
+        d_penalty=keras_gan.penalties.GradientPenalty(10.0),
+    )
     logs = gan.fit(real_batch(), batch_size=4, epochs=2, verbose=0).history
     assert gan.jit_compile is True
     assert np.isfinite(logs["gp"]).all() and min(logs["gp"]) > 0
@@ -528,8 +551,9 @@ def test_gradient_penalty_under_xla():
 
 def test_gan_config_round_trip():
     generator, discriminator = tiny_models()
-    gan = keras_gan.GAN(generator, discriminator, latent_dim=LATENT,
-                        latent_distribution="uniform", seed=9)
+    gan = keras_gan.GAN(
+        generator, discriminator, latent_dim=LATENT, latent_distribution="uniform", seed=9
+    )
     clone = keras_gan.GAN.from_config(gan.get_config())
     assert clone.latent_dim == LATENT and clone.latent_distribution == "uniform"
     assert clone.seed == 9

@@ -94,8 +94,9 @@ def test_minimax_is_stable_for_large_logits():
     loss = losses.get("minimax")
     big = np.array([80.0, -80.0], dtype="float32")
     assert np.isfinite(float(loss.discriminator_loss(big, big)))
-    np.testing.assert_allclose(float(losses.get("non_saturating").generator_loss(-big)), 40.0,
-                               rtol=1e-5)
+    np.testing.assert_allclose(
+        float(losses.get("non_saturating").generator_loss(-big)), 40.0, rtol=1e-5
+    )
 
 
 def test_aliases():
@@ -109,8 +110,14 @@ def test_unknown_name_lists_known_losses():
     with pytest.raises(ValueError) as err:
         losses.get("wgan-gp")
     message = str(err.value)
-    for name in ("minimax", "non_saturating", "wasserstein", "least_squares", "hinge",
-                 "relativistic_average"):
+    for name in (
+        "minimax",
+        "non_saturating",
+        "wasserstein",
+        "least_squares",
+        "hinge",
+        "relativistic_average",
+    ):
         assert name in message
     assert "Received: loss='wgan-gp'" in message
 
@@ -122,9 +129,14 @@ def test_bad_identifier_type():
 
 @pytest.mark.parametrize("name", sorted(HAND))
 def test_serialize_round_trip(name):
-    loss = losses.get(name, **({"label_smoothing": 0.2} if name in
-                               ("minimax", "non_saturating", "least_squares",
-                                "relativistic_average") else {}))
+    loss = losses.get(
+        name,
+        **(
+            {"label_smoothing": 0.2}
+            if name in ("minimax", "non_saturating", "least_squares", "relativistic_average")
+            else {}
+        ),
+    )
     config = losses.serialize(loss)
     restored = losses.deserialize(config)
     assert type(restored) is type(loss)

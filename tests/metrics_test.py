@@ -7,8 +7,14 @@ from keras_gan import data, metrics
 def test_mixture_scores_by_hand():
     centers = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [10.0, 10.0]])
     samples = np.array(
-        [[0.01, 0.0], [0.0, 0.02], [0.0, -0.01], [10.0, 0.01],  # 3 on mode 0, 1 on mode 1
-         [5.0, 5.0], [10.5, 10.0]]  # two misses (> 3 std = 0.03 away)
+        [
+            [0.01, 0.0],
+            [0.0, 0.02],
+            [0.0, -0.01],
+            [10.0, 0.01],  # 3 on mode 0, 1 on mode 1
+            [5.0, 5.0],
+            [10.5, 10.0],
+        ]  # two misses (> 3 std = 0.03 away)
     )
     scores = metrics.mixture_scores(samples, centers, std=0.01)
     assert scores["modes"] == 2 and scores["num_modes"] == 4

@@ -17,7 +17,9 @@ def test_dcgan_shapes(size):
 
 def test_dcgan_spectral_norm():
     discriminator = models.dcgan_discriminator(image_size=8, width=8, spectral_norm=True)
-    assert any(isinstance(layer, keras.layers.SpectralNormalization) for layer in discriminator.layers)
+    assert any(
+        isinstance(layer, keras.layers.SpectralNormalization) for layer in discriminator.layers
+    )
 
 
 def test_dcgan_bad_size():

@@ -101,8 +101,10 @@ def test_bad_arguments(kwargs):
 
 @pytest.mark.parametrize(
     "penalty",
-    [penalties.GradientPenalty(5.0, target=0.5, one_sided=True, interval=2, name="gp_x"),
-     penalties.R1(0.1, interval=16)],
+    [
+        penalties.GradientPenalty(5.0, target=0.5, one_sided=True, interval=2, name="gp_x"),
+        penalties.R1(0.1, interval=16),
+    ],
 )
 def test_serialize_round_trip(penalty):
     restored = penalties.deserialize(penalties.serialize(penalty))

@@ -24,6 +24,12 @@ def test_quick_start_runs_as_written(capsys):
 def test_readme_names_both_set_up_commands():
     text = README.read_text()
     assert "make demo" in text and "make test" in text
-    for name in ("minimax", "non_saturating", "wasserstein", "least_squares", "hinge",
-                 "relativistic_average"):
+    for name in (
+        "minimax",
+        "non_saturating",
+        "wasserstein",
+        "least_squares",
+        "hinge",
+        "relativistic_average",
+    ):
         assert f"`{name}`" in text

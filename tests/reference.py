@@ -38,12 +38,15 @@ LOSSES = {
         lambda f, r: -np.mean(f),
     ),
     "relativistic_average": (
-        lambda r, f, t=1.0: -np.mean(
-            t * np.log(sigmoid(r - f.mean())) + (1 - t) * np.log(1 - sigmoid(r - f.mean()))
-        )
-        - np.mean(np.log(1 - sigmoid(f - r.mean()))),
-        lambda f, r: -np.mean(np.log(sigmoid(f - r.mean())))
-        - np.mean(np.log(1 - sigmoid(r - f.mean()))),
+        lambda r, f, t=1.0: (
+            -np.mean(
+                t * np.log(sigmoid(r - f.mean())) + (1 - t) * np.log(1 - sigmoid(r - f.mean()))
+            )
+            - np.mean(np.log(1 - sigmoid(f - r.mean())))
+        ),
+        lambda f, r: (
+            -np.mean(np.log(sigmoid(f - r.mean()))) - np.mean(np.log(1 - sigmoid(r - f.mean())))
+        ),
     ),
 }
 
@@ -76,4 +79,4 @@ def numeric_grad(fn, params, eps=1e-6):
 
 
 def sgd(params, grads, lr):
-    return [p - lr * g for p, g in zip(params, grads)]
+    return [p - lr * g for p, g in zip(params, grads, strict=True)]

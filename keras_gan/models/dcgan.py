@@ -9,9 +9,7 @@ def _base_size(image_size):
     while even and above 7, then until there are at least two stages
     (8 -> 2, 28 -> 7, 32 -> 4, 64 -> 4)."""
     if int(image_size) != image_size or image_size < 4:
-        raise ValueError(
-            f"`image_size` must be an integer >= 4. Received: image_size={image_size}"
-        )
+        raise ValueError(f"`image_size` must be an integer >= 4. Received: image_size={image_size}")
     size, doublings = int(image_size), 0
     while size % 2 == 0 and size > 7:
         size //= 2
@@ -58,8 +56,9 @@ def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="ge
     return keras.Model(inputs, outputs, name=name)
 
 
-def dcgan_discriminator(image_size=28, channels=1, width=64, spectral_norm=False,
-                        dropout=0.0, name="discriminator"):
+def dcgan_discriminator(
+    image_size=28, channels=1, width=64, spectral_norm=False, dropout=0.0, name="discriminator"
+):
     """DCGAN discriminator: (Conv2D stride 2, LeakyReLU) x k -> Dense score.
 
     No batch normalization (so it combines with gradient penalties) and a

@@ -13,8 +13,14 @@ def _check_units(hidden_units):
     return hidden_units
 
 
-def mlp_generator(latent_dim, output_dim, hidden_units=(128, 128), activation="relu",
-                  output_activation=None, name="generator"):
+def mlp_generator(
+    latent_dim,
+    output_dim,
+    hidden_units=(128, 128),
+    activation="relu",
+    output_activation=None,
+    name="generator",
+):
     """An MLP generator `z -> x`.
 
     Args:
@@ -37,8 +43,7 @@ def mlp_generator(latent_dim, output_dim, hidden_units=(128, 128), activation="r
     return keras.Model(inputs, outputs, name=name)
 
 
-def mlp_discriminator(input_dim, hidden_units=(128, 128), negative_slope=0.2,
-                      name="discriminator"):
+def mlp_discriminator(input_dim, hidden_units=(128, 128), negative_slope=0.2, name="discriminator"):
     """An MLP discriminator `x -> score` with LeakyReLU and a linear output.
 
     The output is an unbounded score (a logit) of shape `(batch, 1)`, in
