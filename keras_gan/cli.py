@@ -7,6 +7,21 @@ import sys
 import time
 
 
+def _timed_fit(gan, dataset, epochs):
+    """Fits quietly, stopping on a non-finite loss; returns (history, seconds)."""
+    import keras
+
+    start = time.time()
+    history = gan.fit(
+        dataset,
+        epochs=epochs,
+        verbose=0,
+        shuffle=False,  # the dataset reshuffles itself every epoch
+        callbacks=[keras.callbacks.TerminateOnNaN()],
+    )
+    return history, time.time() - start
+
+
 def _ring_run(out, epochs, seed):
     import keras
 
@@ -27,15 +42,7 @@ def _ring_run(out, epochs, seed):
         loss="non_saturating",
         d_penalty=keras_gan.penalties.R1(0.1),
     )
-    start = time.time()
-    history = gan.fit(
-        data.from_numpy(real, batch_size=256, seed=seed),
-        epochs=epochs,
-        verbose=0,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        callbacks=[keras.callbacks.TerminateOnNaN()],
-    )
-    seconds = time.time() - start
+    history, seconds = _timed_fit(gan, data.from_numpy(real, batch_size=256, seed=seed), epochs)
     samples = gan.generate(2500, seed=seed)
     scores = metrics.mixture_scores(samples, data.ring_modes(), std=0.01)
     picture = visualize.save_points(
@@ -66,15 +73,7 @@ def _digits_run(out, epochs, seed):
         g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
         loss="non_saturating",
     )
-    start = time.time()
-    history = gan.fit(
-        data.from_numpy(images, batch_size=64, seed=seed),
-        epochs=epochs,
-        verbose=0,
-        shuffle=False,  # the dataset reshuffles itself every epoch
-        callbacks=[keras.callbacks.TerminateOnNaN()],
-    )
-    seconds = time.time() - start
+    history, seconds = _timed_fit(gan, data.from_numpy(images, batch_size=64, seed=seed), epochs)
     picture = visualize.save_image_grid(
         os.path.join(out, "digits_samples.png"), gan.generate(64, seed=seed), scale=6
     )

@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+from tests.losses_test import HAND
+
 README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -24,12 +26,5 @@ def test_quick_start_runs_as_written(capsys):
 def test_readme_names_both_set_up_commands():
     text = README.read_text()
     assert "make demo" in text and "make test" in text
-    for name in (
-        "minimax",
-        "non_saturating",
-        "wasserstein",
-        "least_squares",
-        "hinge",
-        "relativistic_average",
-    ):
+    for name in HAND:
         assert f"`{name}`" in text
