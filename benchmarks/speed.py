@@ -29,8 +29,12 @@ from keras_gan import data, models  # noqa: E402
 
 def build(args, seed):
     keras.utils.set_random_seed(seed)
-    generator = models.dcgan_generator(args.latent_dim, args.image_size, width=args.width)
-    discriminator = models.dcgan_discriminator(args.image_size, width=args.width)
+    if args.model == "mlp":
+        generator = models.mlp_generator(args.latent_dim, 2)
+        discriminator = models.mlp_discriminator(2)
+    else:
+        generator = models.dcgan_generator(args.latent_dim, args.image_size, width=args.width)
+        discriminator = models.dcgan_discriminator(args.image_size, width=args.width)
     return generator, discriminator
 
 
@@ -39,7 +43,10 @@ def adam():
 
 
 def dataset(args):
-    images = data.digits(image_size=args.image_size, return_labels=False)
+    if args.model == "mlp":
+        images = data.ring(20_000, seed=0)
+    else:
+        images = data.digits(image_size=args.image_size, return_labels=False)
     return data.from_numpy(images, batch_size=args.batch_size, seed=0).repeat()
 
 
@@ -108,16 +115,31 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60, help="train steps per timed run")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs of each")
+    parser.add_argument(
+        "--model", choices=["dcgan", "mlp"], default="dcgan", help="mlp: the 2-D toy MLPs"
+    )
     parser.add_argument("--image-size", type=int, default=32)
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--jit", action="store_true", help="XLA for both")
+    parser.add_argument(
+        "--steps-per-execution",
+        type=int,
+        default=1,
+        help="gan.fit's steps_per_execution (Keras' knob for per-step overhead)",
+    )
     args = parser.parse_args(argv)
 
     loop = make_loop(*build(args, 0), args)
     gan = keras_gan.GAN(*build(args, 0), seed=0)
-    gan.compile(adam(), adam(), loss="non_saturating", jit_compile=args.jit)
+    gan.compile(
+        adam(),
+        adam(),
+        loss="non_saturating",
+        jit_compile=args.jit,
+        steps_per_execution=args.steps_per_execution,
+    )
     timer = Alternate(loop, args.steps)
     # Epoch 1 of each (tracing, first calls) is not counted.
     gan.fit(
@@ -131,9 +153,15 @@ def main(argv=None):
     times = {"gan.fit": timer.fit_times[1:], "tf.function loop": timer.loop_times[1:]}
     device = tf.config.list_physical_devices("GPU") or ["CPU"]
     print(
-        f"DCGAN {args.image_size}x{args.image_size}, width {args.width}, batch "
+        (
+            "MLP 128x128 on the ring"
+            if args.model == "mlp"
+            else f"DCGAN {args.image_size}x{args.image_size}, width {args.width}"
+        )
+        + f", batch "
         f"{args.batch_size}, {args.steps} steps x {args.repeats} alternating runs, "
-        f"XLA {'on' if args.jit else 'off'}, device {device[0]}"
+        f"XLA {'on' if args.jit else 'off'}, steps_per_execution "
+        f"{args.steps_per_execution}, device {device[0]}"
     )
     medians = {}
     for name, values in times.items():
