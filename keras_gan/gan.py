@@ -270,6 +270,19 @@ class GAN(keras.Model):
         # (and a loaded model resumes without one).
         self.d_optimizer.build(self.discriminator.trainable_variables)
         self.g_optimizer.build(self.generator.trainable_variables)
+        self._gan_compile_config = {
+            "d_optimizer": self.d_optimizer,
+            "g_optimizer": self.g_optimizer,
+            "loss": self.loss_fn,
+            "d_steps": self.d_steps,
+            "g_steps": self.g_steps,
+            "d_constraint": self.d_constraint,
+            "d_penalty": list(self.d_penalties),
+            "metrics": list(self.eval_metrics),
+            "jit_compile": jit_compile,
+            "steps_per_execution": steps_per_execution,
+            "run_eagerly": run_eagerly,
+        }
 
     def _prepare_optimizer(self, optimizer, name):
         optimizer = keras.optimizers.get(optimizer)
@@ -516,6 +529,51 @@ class GAN(keras.Model):
         return np.concatenate(chunks, axis=0)
 
     # ------------------------------------------------------------- serialization
+
+    def get_compile_config(self):
+        """Both optimizers (with their state saved beside the weights), the
+        loss, step counts, constraint, penalties and metrics of `compile`."""
+        if not getattr(self, "_gan_compile_config", None):
+            return {}
+        return {
+            key: keras.saving.serialize_keras_object(value)
+            for key, value in self._gan_compile_config.items()
+        }
+
+    def compile_from_config(self, config):
+        config = {
+            key: keras.saving.deserialize_keras_object(value) for key, value in config.items()
+        }
+        # A LossScaleOptimizer is re-wrapped by compile under mixed precision.
+        for key in ("d_optimizer", "g_optimizer"):
+            if isinstance(config[key], keras.optimizers.LossScaleOptimizer):
+                config[key] = config[key].inner_optimizer
+        self.compile(**config)
+
+    def _rng_state_variables(self):
+        """Random-number state (the GAN's noise generator first, then each
+        network's dropout seeds), which Keras does not save by itself."""
+        weight_ids = {id(w) for w in self.weights}
+        return [v for v in self.variables if id(v) not in weight_ids]
+
+    def save_own_variables(self, store):
+        super().save_own_variables(store)
+        for i, variable in enumerate(self._rng_state_variables()):
+            store[f"rng_{i}"] = variable
+
+    def load_own_variables(self, store):
+        rng = self._rng_state_variables()
+        keys = [f"rng_{i}" for i in range(len(rng))]
+        if any(key not in store for key in keys):
+            raise ValueError(
+                "The saved GAN lacks the random-number state of its networks "
+                f"(expected {len(rng)} entries: {keys}). "
+                f"Received: keys={sorted(store.keys())}"
+            )
+        for key, variable in zip(keys, rng, strict=True):
+            variable.assign(store[key])
+        own = {k: store[k] for k in store.keys() if not k.startswith("rng_")}
+        super().load_own_variables(own)
 
     def get_config(self):
         config = super().get_config()
