@@ -11,12 +11,13 @@ from keras_gan import (
     penalties,
     visualize,
 )
-from keras_gan.gan import GAN
+from keras_gan.gan import GAN, ConditionalGAN
 
 __version__ = "0.1.0"
 
 __all__ = [
     "GAN",
+    "ConditionalGAN",
     "callbacks",
     "constraints",
     "data",

@@ -163,6 +163,8 @@ class GAN(keras.Model):
             input_shape = generator.input_shape
         except (AttributeError, ValueError):
             input_shape = None
+        if isinstance(input_shape, list) and input_shape:  # [z, labels]
+            input_shape = input_shape[0]
         if isinstance(input_shape, tuple) and input_shape and isinstance(input_shape[-1], int):
             inferred = input_shape[-1]
         if latent_dim is None:
@@ -336,12 +338,22 @@ class GAN(keras.Model):
         """Calling the GAN runs its generator on latent vectors `z`."""
         return self.generator(z, training=training)
 
-    def _unpack(self, data):
-        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
-        return ops.convert_to_tensor(real)
+    # The three hooks a conditional model overrides: what a batch holds, and
+    # how each network is called with the conditioning input.
 
-    def _scores(self, samples, what, training=True):
-        scores = self.discriminator(samples, training=training)
+    def _unpack(self, data):
+        """Returns `(real samples, conditioning input or None)`."""
+        real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
+        return ops.convert_to_tensor(real), None
+
+    def _generate(self, z, cond, training):
+        return self.generator(z, training=training)
+
+    def _discriminate(self, x, cond, training):
+        return self.discriminator(x, training=training)
+
+    def _scores(self, samples, cond, what, training=True):
+        scores = self._discriminate(samples, cond, training)
         _check_scores_shape(scores, what)
         return _flat_scores(scores)
 
@@ -364,22 +376,22 @@ class GAN(keras.Model):
                     variable.assign(value)
         return out
 
-    def _penalty_score_fn(self):
+    def _penalty_score_fn(self, cond):
         # The penalty's extra discriminator passes must not move BN statistics.
         def score_fn(x):
             return self._frozen_call(
                 self.discriminator,
-                lambda: _flat_scores(self.discriminator(x, training=True)),
+                lambda: _flat_scores(self._discriminate(x, cond, True)),
             )
 
         return score_fn
 
-    def _discriminator_loss(self, real, fake, step):
-        real_scores = self._scores(real, "real")
-        fake_scores = self._scores(fake, "generated")
+    def _discriminator_loss(self, real, fake, cond, step):
+        real_scores = self._scores(real, cond, "real")
+        fake_scores = self._scores(fake, cond, "generated")
         adversarial = self.loss_fn.discriminator_loss(real_scores, fake_scores)
         penalties = [
-            p(self._penalty_score_fn(), real, fake, self.seed_generator, step)
+            p(self._penalty_score_fn(cond), real, fake, self.seed_generator, step)
             for p in self.d_penalties
         ]
         total = adversarial + sum(penalties) if penalties else adversarial
@@ -388,10 +400,10 @@ class GAN(keras.Model):
             total = total + ops.cast(ops.sum(regularization), total.dtype)
         return total, (real_scores, fake_scores, penalties)
 
-    def _discriminator_step(self, real):
+    def _discriminator_step(self, real, cond):
         batch = ops.shape(real)[0]
         z = self.sample_latent(batch)
-        fake = self._frozen_call(self.generator, lambda: self.generator(z, training=True))
+        fake = self._frozen_call(self.generator, lambda: self._generate(z, cond, True))
         fake = ops.stop_gradient(fake)
         _check_same_sample_shape(fake, real)
         real = ops.cast(real, fake.dtype)
@@ -401,7 +413,7 @@ class GAN(keras.Model):
         if variables:
 
             def loss_fn():
-                total, aux = self._discriminator_loss(real, fake, step)
+                total, aux = self._discriminator_loss(real, fake, cond, step)
                 return self.d_optimizer.scale_loss(total), (total, aux)
 
             (total, aux), grads = backend.value_and_grad(loss_fn, variables)
@@ -411,7 +423,7 @@ class GAN(keras.Model):
                     v.assign(self.d_constraint(v))
         else:  # frozen by the user: score only, for the logs
             total, aux = self._frozen_call(
-                self.discriminator, lambda: self._discriminator_loss(real, fake, None)
+                self.discriminator, lambda: self._discriminator_loss(real, fake, cond, None)
             )
         real_scores, fake_scores, penalties = aux
         self.d_loss_tracker.update_state(total)
@@ -424,64 +436,62 @@ class GAN(keras.Model):
         for tracker, value in zip(self.penalty_trackers, penalties, strict=True):
             tracker.update_state(value)
 
-    def _generator_loss(self, real, z, training):
-        fake = self.generator(z, training=training)
+    def _generator_loss(self, real, cond, z):
+        fake = self._generate(z, cond, True)
         _check_same_sample_shape(fake, real)
 
         def score():
-            fake_scores = _flat_scores(self.discriminator(fake, training=True))
+            fake_scores = _flat_scores(self._discriminate(fake, cond, True))
             real_scores = None
             if self.loss_fn.needs_real_scores_for_generator:
                 real_scores = _flat_scores(
-                    self.discriminator(ops.cast(real, fake.dtype), training=True)
+                    self._discriminate(ops.cast(real, fake.dtype), cond, True)
                 )
             return fake_scores, real_scores
 
         fake_scores, real_scores = self._frozen_call(self.discriminator, score)
         loss = self.loss_fn.generator_loss(fake_scores, real_scores)
-        regularization = self.generator.losses if training else []
+        regularization = self.generator.losses
         if regularization:
             loss = loss + ops.cast(ops.sum(regularization), loss.dtype)
         return loss
 
-    def _generator_step(self, real):
+    def _generator_step(self, real, cond):
         z = self.sample_latent(ops.shape(real)[0])
         variables = self.generator.trainable_variables
         if variables:
 
             def loss_fn():
-                loss = self._generator_loss(real, z, training=True)
+                loss = self._generator_loss(real, cond, z)
                 return self.g_optimizer.scale_loss(loss), loss
 
             loss, grads = backend.value_and_grad(loss_fn, variables)
             self.g_optimizer.apply(grads, variables)
         else:  # frozen by the user
-            loss = self._frozen_call(
-                self.generator, lambda: self._generator_loss(real, z, training=True)
-            )
+            loss = self._frozen_call(self.generator, lambda: self._generator_loss(real, cond, z))
         self.g_loss_tracker.update_state(loss)
 
     def train_step(self, *args):
         return backend.run_train_step(self._alternating_step, *args)
 
     def _alternating_step(self, data):
-        real = self._unpack(data)
+        real, cond = self._unpack(data)
         for _ in range(self.d_steps):
-            self._discriminator_step(real)
+            self._discriminator_step(real, cond)
         for _ in range(self.g_steps):
-            self._generator_step(real)
+            self._generator_step(real, cond)
         return self._training_logs()
 
     def test_step(self, data):
         """Scores a batch without updating anything; updates the evaluation
         metrics with the real batch and as many generated samples."""
-        real = self._unpack(data)
+        real, cond = self._unpack(data)
         batch = ops.shape(real)[0]
-        fake = self.generator(self.sample_latent(batch), training=False)
+        fake = self._generate(self.sample_latent(batch), cond, False)
         _check_same_sample_shape(fake, real)
         real = ops.cast(real, fake.dtype)
-        real_scores = self._scores(real, "real", training=False)
-        fake_scores = self._scores(fake, "generated", training=False)
+        real_scores = self._scores(real, cond, "real", training=False)
+        fake_scores = self._scores(fake, cond, "generated", training=False)
         self.d_loss_tracker.update_state(self.loss_fn.discriminator_loss(real_scores, fake_scores))
         self.g_loss_tracker.update_state(self.loss_fn.generator_loss(fake_scores, real_scores))
         self.d_real_tracker.update_state(ops.mean(real_scores))
@@ -517,15 +527,25 @@ class GAN(keras.Model):
         Returns:
             A numpy array of `n` samples.
         """
-        if isinstance(n, bool) or int(n) != n or n < 1:
+        return self._sample(self._check_count(n), None, seed, batch_size)
+
+    @staticmethod
+    def _check_count(n):
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
-        n = int(n)
+        return int(n)
+
+    def _sample(self, n, cond, seed, batch_size):
+        """`n` samples in inference mode, `batch_size` per generator call."""
+        # seed=None: fresh samples, without consuming the training noise.
         draw_seed = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
         z = self.sample_latent(n, seed=draw_seed)
-        chunks = [
-            ops.convert_to_numpy(self.generator(z[i : i + batch_size], training=False))
-            for i in range(0, n, batch_size)
-        ]
+        chunks = []
+        for i in range(0, n, batch_size):
+            chunk_cond = None if cond is None else cond[i : i + batch_size]
+            chunks.append(
+                ops.convert_to_numpy(self._generate(z[i : i + batch_size], chunk_cond, False))
+            )
         return np.concatenate(chunks, axis=0)
 
     # ------------------------------------------------------------- serialization
@@ -601,3 +621,122 @@ class GAN(keras.Model):
                 config["latent_distribution"], custom_objects=custom_objects
             )
         return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ConditionalGAN(GAN):
+    """A GAN whose networks both see a class label (Mirza & Osindero 2014).
+
+    `generator([z, labels])` makes a sample of the class `labels`;
+    `discriminator([x, labels])` scores a sample as real *for that class*. The
+    dataset yields `(x, labels)` with integer labels in `[0, num_classes)`.
+    Generated samples of a step use the labels of the step's real batch, so
+    the discriminator compares real and generated data of the same classes.
+    Everything else (losses, constraints, penalties, freezing, logs) is
+    `GAN`'s.
+
+    Args:
+        generator: a `keras.Model` on `[z, labels]`.
+        discriminator: a `keras.Model` on `[x, labels]` returning a score.
+        num_classes: number of classes, >= 2.
+        latent_dim: size of `z`; defaults to the generator's first input size.
+        latent_distribution: as `GAN`.
+        seed: as `GAN`.
+
+    Example:
+
+    ```python
+    gan = keras_gan.ConditionalGAN(generator, discriminator, num_classes=10)
+    gan.compile("adam", "adam")
+    gan.fit(keras_gan.data.from_numpy(images, labels), epochs=50)
+    sevens = gan.generate(16, labels=7, seed=0)
+    ```
+    """
+
+    def __init__(
+        self,
+        generator,
+        discriminator,
+        num_classes,
+        latent_dim=None,
+        latent_distribution="normal",
+        seed=None,
+        **kwargs,
+    ):
+        if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
+            raise ValueError(
+                f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}"
+            )
+        self.num_classes = int(num_classes)
+        super().__init__(
+            generator,
+            discriminator,
+            latent_dim=latent_dim,
+            latent_distribution=latent_distribution,
+            seed=seed,
+            **kwargs,
+        )
+
+    def _unpack(self, data):
+        real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is None:
+            raise ValueError(
+                "A ConditionalGAN trains on (samples, labels) batches. Received a batch "
+                f"without labels: data={data!r}"
+            )
+        return ops.convert_to_tensor(real), ops.cast(labels, "int32")
+
+    def _generate(self, z, labels, training):
+        return self.generator([z, labels], training=training)
+
+    def _discriminate(self, x, labels, training):
+        return self.discriminator([x, labels], training=training)
+
+    def call(self, inputs, training=False):
+        """Calling the model runs its generator on `[z, labels]`."""
+        return self.generator(inputs, training=training)
+
+    def _labels_for(self, n, labels):
+        if labels is None:
+            return np.arange(n, dtype="int32") % self.num_classes
+        array = np.asarray(labels)
+        if array.ndim == 0:
+            array = np.full((n,), array)
+        array = array.reshape(-1)
+        if len(array) != n:
+            raise ValueError(
+                f"`labels` must be one label or {n} labels, one per sample. "
+                f"Received: {len(array)} labels"
+            )
+        if not np.issubdtype(array.dtype, np.integer):
+            if not np.all(np.equal(np.mod(array, 1), 0)):
+                raise ValueError(f"`labels` must be integers. Received: labels={labels!r}")
+        bad = array[(array < 0) | (array >= self.num_classes)]
+        if bad.size:
+            raise ValueError(
+                f"`labels` must be in [0, {self.num_classes}). "
+                f"Received: labels containing {sorted(set(bad.tolist()))}"
+            )
+        return array.astype("int32")
+
+    def generate(self, n, labels=None, seed=None, batch_size=256):
+        """Generates `n` samples of the given classes.
+
+        Args:
+            n: number of samples.
+            labels: one label for all, `n` labels, or `None` for the classes
+                in turn (0, 1, ..., num_classes - 1, 0, ...).
+            seed: integer seed; the same seed and labels give the same samples.
+            batch_size: samples per generator call.
+
+        Returns:
+            A numpy array of `n` samples.
+        """
+        n = self._check_count(n)
+        labels = ops.convert_to_tensor(self._labels_for(n, labels))
+        return self._sample(n, labels, seed, batch_size)
+
+    def get_config(self):
+        config = super().get_config()
+        config["num_classes"] = self.num_classes
+        return config

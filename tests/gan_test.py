@@ -203,7 +203,7 @@ def test_discriminator_phase_leaves_generator_bitwise_unchanged(bn_gan):
     frozen = gan.generator.weights + list(gan.g_optimizer.variables)
     before = snapshot(frozen)
     d_before = snapshot(gan.discriminator.weights)
-    gan._discriminator_step(keras.ops.convert_to_tensor(real))
+    gan._discriminator_step(keras.ops.convert_to_tensor(real), None)
     assert not any(changed(before, frozen))
     assert len(bn_statistics(gan.generator)) == 2
     # ...while the discriminator's weights and BN statistics did move.
@@ -219,7 +219,7 @@ def test_generator_phase_leaves_discriminator_bitwise_unchanged(bn_gan):
     weight_ids = {id(w) for w in gan.discriminator.weights}
     rng = [v for v in gan.discriminator.variables if id(v) not in weight_ids]
     rng_before = snapshot(rng)
-    gan._generator_step(keras.ops.convert_to_tensor(real))
+    gan._generator_step(keras.ops.convert_to_tensor(real), None)
     assert not any(changed(before, frozen))
     assert all(changed(g_before, gan.generator.weights))
     # The frozen discriminator's dropout still draws fresh masks.
