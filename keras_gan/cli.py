@@ -77,7 +77,10 @@ def _digits_run(out, epochs, seed):
     picture = visualize.save_image_grid(
         os.path.join(out, "digits_samples.png"), gan.generate(64, seed=seed), scale=6
     )
-    return history.history, seconds, picture
+    saved = os.path.join(out, "gan.keras")
+    gan.save(saved)
+    exported = gan.export_generator(os.path.join(out, "generator"))
+    return history.history, seconds, [picture, saved, exported]
 
 
 def _final(history):
@@ -107,7 +110,7 @@ def demo(out="runs/demo", quick=False, seed=0):
         flush=True,
     )
     print(f"[2/2] DCGAN on the embedded 8x8 digits ({digits_epochs} epochs)...", flush=True)
-    digits_history, digits_seconds, digits_png = _digits_run(out, digits_epochs, seed)
+    digits_history, digits_seconds, digits_files = _digits_run(out, digits_epochs, seed)
     print(
         f"      final d_accuracy {digits_history['d_accuracy'][-1]:.2f} ({digits_seconds:.0f} s)",
         flush=True,
@@ -133,8 +136,12 @@ def demo(out="runs/demo", quick=False, seed=0):
     with open(metrics_path, "w") as f:
         json.dump(metrics, f, indent=2)
     print("\nWrote:")
-    for path in (ring_png, digits_png, curves, metrics_path):
+    for path in (ring_png, *digits_files, curves, metrics_path):
         print(f"  {path}")
+    print(
+        "\nThe digits GAN is saved whole (keras.saving.load_model resumes it) and its "
+        "generator exported as a SavedModel (tf.saved_model.load, TensorFlow Serving)."
+    )
     return metrics
 
 

@@ -529,6 +529,25 @@ class GAN(keras.Model):
         """
         return self._sample(self._check_count(n), None, seed, batch_size)
 
+    def export_generator(self, path, format="tf_saved_model"):
+        """Writes the generator alone as a TensorFlow SavedModel.
+
+        Signatures: `serving_default` (latent `z`, plus `labels` when
+        conditional) and a deterministic `sample` (`n`, `seed`, plus `labels`)
+        whose samples equal `generate(n, seed=seed)`. It loads with
+        `tf.saved_model.load(path)` in a process that never imports keras_gan.
+
+        Args:
+            path: the folder to write.
+            format: `"tf_saved_model"`.
+
+        Returns:
+            `path`.
+        """
+        from keras_gan.serving import export_generator
+
+        return export_generator(self, path, format=format)
+
     @staticmethod
     def _check_count(n):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:

@@ -12,6 +12,8 @@ def test_quick_demo_writes_every_file(tmp_path, capsys):
     assert cli.main(["demo", "--out", str(out), "--quick"]) == 0
     for name in ("ring_samples.png", "digits_samples.png", "loss_curves.png", "metrics.json"):
         assert os.path.getsize(out / name) > 0
+    assert (out / "gan.keras").stat().st_size > 0
+    assert (out / "generator" / "saved_model.pb").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["ring"]["mode_scores"]["num_modes"] == 8
     assert set(metrics["digits"]["final_logs"]) >= {"d_loss", "g_loss", "d_accuracy"}

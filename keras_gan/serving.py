@@ -1,0 +1,109 @@
+"""Exporting a trained generator as a TensorFlow SavedModel.
+
+The SavedModel holds the generator alone and two signatures:
+
+- `serving_default(z[, labels]) -> {"samples"}`: the generator on given latent
+  vectors (and labels for a conditional model), in inference mode.
+- `sample(n, seed[, labels]) -> {"samples"}`: `n` samples from latent noise
+  drawn deterministically from `seed`, the same noise `gan.generate(n, seed)`
+  draws, so both give the same samples.
+
+It loads with `tf.saved_model.load(path)` in a process that never imports
+keras_gan (or keras), runs under `saved_model_cli run`, and is what
+`keras-gan serve` and TensorFlow Serving read.
+"""
+
+import os
+import warnings
+
+import keras
+import tensorflow as tf
+
+
+def _seed_pair(seed):
+    # The pair keras.random derives from an integer seed on TensorFlow:
+    # [seed, 0] as int64, folded into int32 (keras' `_cast_seed`).
+    pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+    return tf.cast(tf.math.floormod(pair, tf.int32.max - 1), tf.int32)
+
+
+def _latent(distribution, shape, seed):
+    seed = _seed_pair(seed)
+    if distribution == "normal":
+        return tf.random.stateless_normal(shape, seed=seed, dtype=keras.config.floatx())
+    if distribution == "uniform":
+        return tf.random.stateless_uniform(
+            shape, seed=seed, minval=-1.0, maxval=1.0, dtype=keras.config.floatx()
+        )
+    raise ValueError(f"Unknown latent distribution: {distribution!r}")
+
+
+def export_generator(gan, path, format="tf_saved_model"):
+    """Writes `gan`'s generator as a SavedModel (see the module docstring).
+
+    Args:
+        gan: a `keras_gan.GAN` or `keras_gan.ConditionalGAN`.
+        path: the SavedModel folder to write.
+        format: `"tf_saved_model"`, the only format so far.
+
+    Returns:
+        `path`.
+    """
+    if format != "tf_saved_model":
+        raise ValueError(
+            "Unknown export format; the known one is 'tf_saved_model'. "
+            f"Received: format={format!r}"
+        )
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "Exporting a SavedModel needs the TensorFlow backend. "
+            f"Received: backend={keras.backend.backend()!r}"
+        )
+    generator = gan.generator
+    latent_dim = gan.latent_dim
+    distribution = gan.latent_distribution
+    conditional = hasattr(gan, "num_classes")
+    z_spec = tf.TensorSpec([None, latent_dim], keras.config.floatx(), name="z")
+    n_spec = tf.TensorSpec([], tf.int32, name="n")
+    seed_spec = tf.TensorSpec([], tf.int64, name="seed")
+    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+
+    with_sample = distribution in ("normal", "uniform")
+    if not with_sample:
+        warnings.warn(
+            "The `sample` signature draws its noise inside the SavedModel, for "
+            "latent_distribution='normal' or 'uniform'; a callable distribution is "
+            "exported with `serving_default` only. "
+            f"Received: latent_distribution={distribution!r}",
+            stacklevel=2,
+        )
+
+    archive = keras.export.ExportArchive()
+    archive.track(generator)
+    if conditional:
+
+        def serve(z, labels):
+            return {"samples": generator([z, labels], training=False)}
+
+        def sample(n, seed, labels):
+            z = _latent(distribution, tf.stack([n, latent_dim]), seed)
+            return {"samples": generator([z, labels], training=False)}
+
+        archive.add_endpoint("serving_default", serve, input_signature=[z_spec, labels_spec])
+        if with_sample:
+            archive.add_endpoint("sample", sample, input_signature=[n_spec, seed_spec, labels_spec])
+    else:
+
+        def serve(z):
+            return {"samples": generator(z, training=False)}
+
+        def sample(n, seed):
+            z = _latent(distribution, tf.stack([n, latent_dim]), seed)
+            return {"samples": generator(z, training=False)}
+
+        archive.add_endpoint("serving_default", serve, input_signature=[z_spec])
+        if with_sample:
+            archive.add_endpoint("sample", sample, input_signature=[n_spec, seed_spec])
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    archive.write_out(str(path), verbose=False)
+    return path
