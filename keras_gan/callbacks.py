@@ -73,3 +73,178 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
                 io_utils.print_msg(message)
                 self.model.stop_training = True
                 return
+
+
+class SampleGrid(keras.callbacks.Callback):
+    """Writes a PNG of samples from fixed noise every `every` epochs.
+
+    Image data (`(n, h, w[, c])`) becomes a tiled grid; 2-D points become a
+    scatter plot. The same `seed` is used every time, so successive files show
+    how the same latent vectors evolve.
+
+    Args:
+        directory: folder for `samples_epoch_XXXX.png`.
+        every: write after every `every`-th epoch.
+        num_samples: samples per picture.
+        seed: the fixed seed passed to `generate`.
+        labels: for a `ConditionalGAN`, the labels to draw (default: the
+            classes in turn).
+        value_range: the data range of images, mapped to black..white.
+
+    Example:
+
+    ```python
+    gan.fit(dataset, epochs=20, callbacks=[keras_gan.callbacks.SampleGrid("runs/grids")])
+    ```
+    """
+
+    def __init__(
+        self, directory, every=1, num_samples=64, seed=0, labels=None, value_range=(-1.0, 1.0)
+    ):
+        super().__init__()
+        if int(every) != every or every < 1:
+            raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")
+        self.directory = str(directory)
+        self.every = int(every)
+        self.num_samples = int(num_samples)
+        self.seed = seed
+        self.labels = labels
+        self.value_range = value_range
+        self.paths = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every:
+            return
+        from keras_gan import visualize
+
+        kwargs = {"seed": self.seed}
+        if hasattr(self.model, "num_classes"):
+            kwargs["labels"] = self.labels
+        samples = self.model.generate(self.num_samples, **kwargs)
+        path = f"{self.directory}/samples_epoch_{epoch + 1:04d}.png"
+        if samples.ndim == 2 and samples.shape[1] == 2:
+            visualize.save_points(path, samples, title=f"epoch {epoch + 1}")
+        else:
+            visualize.save_image_grid(path, samples, value_range=self.value_range)
+        self.paths.append(path)
+
+
+class ConvergenceMonitor(keras.callbacks.Callback):
+    """The course's warning: GAN convergence is fleeting.
+
+    After each epoch it checks two signs that the generator is now learning
+    from noise:
+
+    - the discriminator's accuracy (`d_accuracy`) has sat within `tolerance`
+      of 0.5 for `patience` epochs: it cannot tell real from generated data,
+      so its feedback is a coin flip;
+    - the discriminator's loss has collapsed below `collapse_below` for
+      `patience` epochs: it wins outright and the generator gets no gradient.
+
+    It reports each (once per episode), records it in `events`, and can stop
+    training. With `best_monitor` it also keeps the generator weights of the
+    best epoch by that log (e.g. `"val_fd"`, `mode="min"`) and restores them
+    when training ends, so you keep the best generator, not the last.
+
+    Args:
+        patience: consecutive epochs a sign must persist.
+        tolerance: half-width of the band around 0.5 for `d_accuracy`.
+        collapse_below: `d_loss` under which the loss counts as collapsed.
+        stop_training: stop when a sign is reported.
+        best_monitor: log that ranks epochs for `restore_best`; `None` keeps
+            no weights.
+        mode: `"min"` or `"max"` for `best_monitor` (required with it: GAN
+            logs have no conventional direction).
+        verbose: print the reports.
+
+    Example:
+
+    ```python
+    monitor = keras_gan.callbacks.ConvergenceMonitor(
+        patience=3, best_monitor="val_fd", mode="min")
+    gan.fit(train, validation_data=val, epochs=50, callbacks=[monitor])
+    ```
+    """
+
+    def __init__(
+        self,
+        patience=3,
+        tolerance=0.05,
+        collapse_below=1e-3,
+        stop_training=False,
+        best_monitor=None,
+        mode=None,
+        verbose=True,
+    ):
+        super().__init__()
+        if best_monitor is not None and mode not in ("min", "max"):
+            raise ValueError(
+                "With `best_monitor`, say whether lower or higher is better: "
+                f"mode='min' or mode='max'. Received: mode={mode!r}"
+            )
+        self.patience = int(patience)
+        self.tolerance = float(tolerance)
+        self.collapse_below = float(collapse_below)
+        self.stop = bool(stop_training)
+        self.best_monitor = best_monitor
+        self.mode = mode
+        self.verbose = verbose
+        self.events = []
+
+    def on_train_begin(self, logs=None):
+        self._streaks = {"coin_flip": 0, "collapse": 0}
+        self.best_value = None
+        self.best_epoch = None
+        self._best_weights = None
+
+    def _report(self, epoch, kind, message):
+        self.events.append((epoch, kind, message))
+        if self.verbose:
+            io_utils.print_msg(f"Epoch {epoch + 1}: {message}")
+        if self.stop:
+            self.model.stop_training = True
+
+    def _check(self, epoch, kind, sign, message):
+        self._streaks[kind] = self._streaks[kind] + 1 if sign else 0
+        if self._streaks[kind] == self.patience:
+            self._report(epoch, kind, message)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        accuracy = logs.get("d_accuracy")
+        if accuracy is not None:
+            self._check(
+                epoch,
+                "coin_flip",
+                abs(float(accuracy) - 0.5) <= self.tolerance,
+                f"d_accuracy has sat within {self.tolerance} of 0.5 for {self.patience} "
+                f"epochs (now {float(accuracy):.3f}): the discriminator's feedback is "
+                "noise, and further training may degrade the generator.",
+            )
+        d_loss = logs.get("d_loss")
+        if d_loss is not None:
+            self._check(
+                epoch,
+                "collapse",
+                float(d_loss) < self.collapse_below,
+                f"d_loss has stayed below {self.collapse_below} for {self.patience} epochs "
+                f"(now {float(d_loss):.3g}): the discriminator wins outright and the "
+                "generator gets no useful gradient.",
+            )
+        if self.best_monitor is not None and self.best_monitor in logs:
+            value = float(logs[self.best_monitor])
+            better = self.best_value is None or (
+                value < self.best_value if self.mode == "min" else value > self.best_value
+            )
+            if better:
+                self.best_value, self.best_epoch = value, epoch
+                self._best_weights = self.model.generator.get_weights()
+
+    def on_train_end(self, logs=None):
+        if self._best_weights is not None:
+            self.model.generator.set_weights(self._best_weights)
+            if self.verbose:
+                io_utils.print_msg(
+                    f"Restored the generator of epoch {self.best_epoch + 1} "
+                    f"({self.best_monitor}={self.best_value:.6g})."
+                )

@@ -1,0 +1,114 @@
+import keras
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_gan
+from keras_gan.callbacks import ConvergenceMonitor, SampleGrid
+
+
+def small_gan(image=True):
+    if image:
+        generator = keras_gan.models.dcgan_generator(latent_dim=4, image_size=8, width=4)
+        discriminator = keras_gan.models.dcgan_discriminator(image_size=8, width=4)
+    else:
+        generator = keras_gan.models.mlp_generator(4, 2, hidden_units=(8,))
+        discriminator = keras_gan.models.mlp_discriminator(2, hidden_units=(8,))
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile("adam", "adam")
+    return gan
+
+
+def test_sample_grid_writes_images_every_n_epochs(tmp_path):
+    gan = small_gan()
+    grid = SampleGrid(tmp_path, every=2, num_samples=9, seed=1)
+    images = keras_gan.data.digits(return_labels=False)[:32]
+    gan.fit(images, batch_size=16, epochs=4, verbose=0, callbacks=[grid])
+    assert [p.rsplit("/", 1)[1] for p in grid.paths] == [
+        "samples_epoch_0002.png",
+        "samples_epoch_0004.png",
+    ]
+    # 3x3 tiles of 8x8 with 1-pixel padding, enlarged 4x.
+    assert Image.open(grid.paths[0]).size == ((3 * 9 + 1) * 4,) * 2
+    first = np.asarray(Image.open(grid.paths[0]))
+    second = np.asarray(Image.open(grid.paths[1]))
+    assert not np.array_equal(first, second)  # the generator moved
+
+
+def test_sample_grid_scatters_points(tmp_path):
+    gan = small_gan(image=False)
+    grid = SampleGrid(tmp_path, num_samples=50)
+    gan.fit(keras_gan.data.ring(64), batch_size=32, epochs=1, verbose=0, callbacks=[grid])
+    assert Image.open(grid.paths[0]).size[0] > 100
+
+
+def test_sample_grid_bad_every():
+    with pytest.raises(ValueError, match="every=0"):
+        SampleGrid("x", every=0)
+
+
+class Dummy:
+    stop_training = False
+
+
+def scripted(monitor, history):
+    monitor.set_model(Dummy())
+    monitor.on_train_begin()
+    for epoch, logs in enumerate(history):
+        monitor.on_epoch_end(epoch, logs)
+    return monitor
+
+
+def test_monitor_reports_a_coin_flip_discriminator_after_patience():
+    accuracies = [0.9, 0.8, 0.52, 0.49, 0.51, 0.5, 0.7, 0.5, 0.5, 0.5]
+    monitor = scripted(
+        ConvergenceMonitor(patience=3, tolerance=0.05, verbose=False),
+        [{"d_accuracy": a, "d_loss": 1.0} for a in accuracies],
+    )
+    # Streaks: epochs 2-5 (reported at the 3rd, epoch 4), then 7-9 (at epoch 9).
+    assert [(e, k) for e, k, _ in monitor.events] == [(4, "coin_flip"), (9, "coin_flip")]
+    assert "0.5" in monitor.events[0][2] and not monitor.model.stop_training
+
+
+def test_monitor_reports_collapse_and_can_stop():
+    monitor = scripted(
+        ConvergenceMonitor(patience=2, stop_training=True, verbose=False),
+        [{"d_loss": v} for v in (0.5, 1e-4, 1e-5)],
+    )
+    assert [(e, k) for e, k, _ in monitor.events] == [(2, "collapse")]
+    assert monitor.model.stop_training
+
+
+def test_monitor_prints(capsys):
+    scripted(ConvergenceMonitor(patience=1), [{"d_accuracy": 0.5}])
+    assert "Epoch 1: d_accuracy has sat within 0.05 of 0.5" in capsys.readouterr().out
+
+
+def test_monitor_restores_the_best_generator():
+    gan = small_gan(image=False)
+    monitor = ConvergenceMonitor(best_monitor="val_fd", mode="min", verbose=False)
+    monitor.set_model(gan)
+    monitor.on_train_begin()
+    snapshots = []
+    for epoch, fd in enumerate([3.0, 1.0, 2.0]):
+        for w in gan.generator.weights:
+            w.assign(w.numpy() + 1.0)
+        snapshots.append(gan.generator.get_weights())
+        monitor.on_epoch_end(epoch, {"val_fd": fd})
+    monitor.on_train_end()
+    assert monitor.best_epoch == 1
+    for a, b in zip(gan.generator.get_weights(), snapshots[1], strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_monitor_needs_a_mode_for_best():
+    with pytest.raises(ValueError, match="mode=None"):
+        ConvergenceMonitor(best_monitor="val_fd")
+
+
+def test_terminate_on_nan_upgrade_keeps_other_callbacks():
+    plain = keras.callbacks.TerminateOnNaN(raise_error=True)
+    upgraded = keras_gan.callbacks.TerminateOnNaN.upgrade(plain)
+    assert isinstance(upgraded, keras_gan.callbacks.TerminateOnNaN) and upgraded.raise_error
+    other = keras.callbacks.History()
+    assert keras_gan.callbacks.TerminateOnNaN.upgrade(other) is other
