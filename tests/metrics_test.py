@@ -35,3 +35,96 @@ def test_mixture_scores_nothing_close():
     assert scores["modes"] == 0 and scores["reverse_kl"] == float("inf")
     with pytest.raises(ValueError, match="dimension"):
         metrics.mixture_scores(np.zeros((5, 3)), data.ring_modes(), std=0.01)
+
+
+# ------------------------------------------------------------ FrechetDistance
+
+
+def scipy_fd(a, b):
+    from scipy import linalg
+
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    covmean = linalg.sqrtm(cov_a @ cov_b).real
+    return float(np.sum((mu_a - mu_b) ** 2) + np.trace(cov_a + cov_b - 2 * covmean))
+
+
+def gaussians(n=500, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal(size=(n, d)) @ rng.normal(size=(d, d))
+    b = rng.normal(size=(n, d)) @ rng.normal(size=(d, d)) + 0.5
+    return a.astype("float32"), b.astype("float32")
+
+
+def test_frechet_distance_matches_scipy_streaming():
+    a, b = gaussians()
+    fd = metrics.FrechetDistance()
+    for i in range(0, 500, 128):  # uneven last batch
+        fd.update_state(a[i : i + 128], b[i : i + 128])
+    expected = scipy_fd(a.astype(np.float64), b.astype(np.float64))
+    assert float(fd.result()) == pytest.approx(expected, rel=1e-4)
+    fd.reset_state()
+    fd.update_state(a, a)
+    assert abs(float(fd.result())) < 1e-6
+
+
+def test_frechet_distance_with_a_feature_model_and_config():
+    import keras
+
+    features = keras.Sequential(
+        [keras.Input((8, 8, 1)), keras.layers.Flatten(), keras.layers.Dense(5)]
+    )
+    fd = metrics.FrechetDistance(features=features, name="fd_dense")
+    assert fd.feature_dim == 5
+    x = data.digits(return_labels=False)
+    fd.update_state(x[:300], x[300:600])
+    f = lambda v: features(v).numpy().astype(np.float64)  # noqa: E731
+    assert float(fd.result()) == pytest.approx(scipy_fd(f(x[:300]), f(x[300:600])), rel=1e-4)
+    clone = metrics.FrechetDistance.from_config(fd.get_config())
+    assert clone.name == "fd_dense" and clone.feature_dim == 5
+
+
+def test_frechet_distance_in_fit_validation():
+    import keras_gan
+
+    gan = keras_gan.GAN(
+        keras_gan.models.mlp_generator(4, 2, hidden_units=(16,)),
+        keras_gan.models.mlp_discriminator(2, hidden_units=(16,)),
+        seed=0,
+    )
+    gan.compile("adam", "adam", metrics=[metrics.FrechetDistance()])
+    x = data.ring(512)
+    history = gan.fit(x, batch_size=64, epochs=2, validation_data=(x,), verbose=0)
+    assert "val_fd" in history.history and "fd" not in history.history
+    assert all(v > 0 for v in history.history["val_fd"])
+    assert set(gan.evaluate(x, batch_size=64, return_dict=True, verbose=0)) >= {"fd", "d_loss"}
+
+
+def test_model_checkpoint_keeps_the_best_generator_by_val_fd(tmp_path):
+    import keras
+
+    import keras_gan
+
+    gan = keras_gan.GAN(
+        keras_gan.models.mlp_generator(4, 2, hidden_units=(16,)),
+        keras_gan.models.mlp_discriminator(2, hidden_units=(16,)),
+        seed=0,
+    )
+    gan.compile("adam", "adam", metrics=[metrics.FrechetDistance()])
+    x = data.ring(256)
+    path = str(tmp_path / "best.keras")
+    checkpoint = keras.callbacks.ModelCheckpoint(
+        path, monitor="val_fd", mode="min", save_best_only=True
+    )
+    snapshots = []
+    keep = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: snapshots.append(gan.generator.get_weights())
+    )
+    history = gan.fit(
+        x, batch_size=64, epochs=4, validation_data=(x,), verbose=0, callbacks=[checkpoint, keep]
+    )
+    best = keras.saving.load_model(path)
+    assert isinstance(best.eval_metrics[0], metrics.FrechetDistance)
+    best_epoch = int(np.argmin(history.history["val_fd"]))
+    for a, b in zip(best.generator.get_weights(), snapshots[best_epoch], strict=True):
+        np.testing.assert_array_equal(a, b)
