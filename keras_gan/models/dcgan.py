@@ -6,15 +6,11 @@ from keras import layers
 
 def _base_size(image_size):
     """The first feature map's size and the number of stride-2 stages: halve
-    while even and above 7, then until there are at least two stages
-    (8 -> 2, 28 -> 7, 32 -> 4, 64 -> 4)."""
+    while even and above 7 (8 -> 4, 28 -> 7, 32 -> 4, 64 -> 4)."""
     if int(image_size) != image_size or image_size < 4:
         raise ValueError(f"`image_size` must be an integer >= 4. Received: image_size={image_size}")
     size, doublings = int(image_size), 0
     while size % 2 == 0 and size > 7:
-        size //= 2
-        doublings += 1
-    while doublings < 2 and size % 2 == 0:
         size //= 2
         doublings += 1
     if doublings == 0:
