@@ -51,8 +51,7 @@ def export_generator(gan, path, format="tf_saved_model"):
     """
     if format != "tf_saved_model":
         raise ValueError(
-            "Unknown export format; the known one is 'tf_saved_model'. "
-            f"Received: format={format!r}"
+            f"Unknown export format; the known one is 'tf_saved_model'. Received: format={format!r}"
         )
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
@@ -106,4 +105,37 @@ def export_generator(gan, path, format="tf_saved_model"):
             archive.add_endpoint("sample", sample, input_signature=[n_spec, seed_spec])
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     archive.write_out(str(path), verbose=False)
+    _write_metadata(
+        path,
+        {
+            "latent_dim": int(latent_dim),
+            "num_classes": int(gan.num_classes) if conditional else None,
+            "latent_distribution": distribution if with_sample else "custom",
+            "sample_shape": [int(d) for d in generator.output_shape[1:]]
+            if _static_shape(generator)
+            else None,
+        },
+    )
     return path
+
+
+METADATA_FILE = os.path.join("assets.extra", "keras_gan.json")
+
+
+def _static_shape(model):
+    try:
+        shape = model.output_shape
+    except (AttributeError, ValueError):
+        return False
+    return isinstance(shape, tuple) and all(isinstance(d, int) for d in shape[1:])
+
+
+def _write_metadata(path, metadata):
+    # assets.extra is the SavedModel folder for files that serving systems
+    # (TensorFlow Serving included) carry along but do not read.
+    import json
+
+    target = os.path.join(str(path), METADATA_FILE)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "w") as f:
+        json.dump(metadata, f, indent=2)

@@ -52,7 +52,7 @@ def save_image_grid(path, images, columns=None, scale=4, value_range=(-1.0, 1.0)
             (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
         )
     _ensure_parent(path)
-    picture.save(path)
+    picture.save(path, format="PNG")
     return path
 
 
@@ -71,7 +71,7 @@ def save_points(path, samples, real=None, title=None, limits=None):
     if title:
         ax.set_title(title)
     _ensure_parent(path)
-    fig.savefig(path, dpi=100, bbox_inches="tight")
+    fig.savefig(path, dpi=100, bbox_inches="tight", format="png")
     plt.close(fig)
     return path
 
@@ -111,5 +111,6 @@ def _pyplot():
 
 
 def _ensure_parent(path):
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
+    """Creates the folder of a file path; file objects pass through."""
+    if isinstance(path, (str, os.PathLike)):
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)

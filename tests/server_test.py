@@ -1,0 +1,205 @@
+"""The HTTP server over real HTTP on 127.0.0.1."""
+
+import concurrent.futures
+import io
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import keras_gan
+from keras_gan.server import create_app
+from tests.conditional_test import CLASSES, conditional_models
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, path, **kwargs):
+        import uvicorn
+
+        self.port = free_port()
+        config = uvicorn.Config(
+            create_app(path, **kwargs), host="127.0.0.1", port=self.port, log_level="error"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while not self.server.started:
+            assert time.time() < deadline, "server did not start"
+            time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def request(self, method, path, body=None, raw=None):
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=60) as response:
+                return response.status, response.headers.get("Content-Type"), response.read()
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers.get("Content-Type"), err.read()
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def image_gan():
+    gan = keras_gan.GAN(
+        keras_gan.models.dcgan_generator(latent_dim=8, image_size=8, width=8),
+        keras_gan.models.dcgan_discriminator(image_size=8, width=8),
+        seed=0,
+    )
+    return gan
+
+
+@pytest.fixture(scope="module")
+def server(image_gan, tmp_path_factory):
+    path = image_gan.export_generator(tmp_path_factory.mktemp("export") / "generator")
+    srv = Server(path, max_n=64)
+    yield srv
+    srv.close()
+
+
+@pytest.fixture(scope="module")
+def conditional(tmp_path_factory):
+    gan = keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=0)
+    path = gan.export_generator(tmp_path_factory.mktemp("cexport") / "generator")
+    srv = Server(path, max_n=64)
+    yield gan, srv
+    srv.close()
+
+
+def test_healthz(server):
+    status, _, body = server.request("GET", "/healthz")
+    assert status == 200 and json.loads(body)["status"] == "ok"
+
+
+def test_generate_json_matches_gan_generate(server, image_gan):
+    status, _, body = server.request("POST", "/v1/generate", {"n": 4, "seed": 1})
+    assert status == 200
+    out = json.loads(body)
+    assert out["shape"] == [4, 8, 8, 1]
+    np.testing.assert_allclose(out["samples"], image_gan.generate(4, seed=1), atol=1e-5)
+
+
+def test_generate_png_and_npy(server, image_gan):
+    status, kind, body = server.request(
+        "POST", "/v1/generate", {"n": 9, "seed": 1, "format": "png"}
+    )
+    assert status == 200 and kind == "image/png"
+    assert Image.open(io.BytesIO(body)).size == ((3 * 9 + 1) * 4,) * 2
+    status, kind, body = server.request(
+        "POST", "/v1/generate", {"n": 2, "seed": 3, "format": "npy"}
+    )
+    assert status == 200
+    np.testing.assert_allclose(np.load(io.BytesIO(body)), image_gan.generate(2, seed=3), atol=1e-5)
+
+
+def test_tf_serving_predict(server, image_gan):
+    z = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
+    status, _, body = server.request(
+        "POST", "/v1/models/generator:predict", {"instances": z.tolist()}
+    )
+    assert status == 200
+    predictions = np.asarray(json.loads(body)["predictions"])
+    np.testing.assert_allclose(predictions, image_gan.generator(z, training=False), atol=1e-5)
+
+
+def test_interpolation_and_page(server):
+    status, kind, body = server.request(
+        "POST", "/v1/interpolate", {"seed_a": 0, "seed_b": 1, "steps": 5}
+    )
+    assert status == 200 and kind == "image/png"
+    status, kind, body = server.request("GET", "/")
+    assert status == 200 and b"keras-gan generator" in body
+
+
+@pytest.mark.parametrize(
+    "path, body, raw, status, field",
+    [
+        ("/v1/generate", None, b"{not json", 400, "body"),
+        ("/v1/generate", {"n": "four"}, None, 422, "n"),
+        ("/v1/generate", {"n": 0}, None, 422, "n"),
+        ("/v1/generate", {"n": 65}, None, 422, "n"),
+        ("/v1/generate", {"n": 2, "seed": -1}, None, 422, "seed"),
+        ("/v1/generate", {"n": 2, "format": "gif"}, None, 422, "format"),
+        ("/v1/generate", {"n": 2, "labels": [1, 2]}, None, 422, "labels"),
+        ("/v1/generate", {"n": 2, "bogus": 1}, None, 422, "bogus"),
+        ("/v1/models/generator:predict", None, b"[[1", 400, "body"),
+        ("/v1/models/generator:predict", {"inputs": []}, None, 400, "instances"),
+        ("/v1/models/generator:predict", {"instances": [[0.0] * 3]}, None, 400, "instances[0]"),
+        ("/v1/models/generator:predict", {"instances": [["a"] * 8]}, None, 400, "instances[0]"),
+        ("/v1/models/other:predict", {"instances": [[0.0] * 8]}, None, 404, "model"),
+        ("/v1/interpolate", {"seed_a": 0, "seed_b": 1, "steps": 1}, None, 422, "steps"),
+    ],
+)
+def test_bad_input_gets_a_4xx_naming_the_field(server, path, body, raw, status, field):
+    got, _, payload = server.request("POST", path, body, raw=raw)
+    assert got == status, payload
+    message = json.loads(payload)
+    assert message["field"] == field and field in message["error"]
+    # ...and the server keeps serving.
+    assert server.request("GET", "/healthz")[0] == 200
+
+
+def test_unknown_path_is_404(server):
+    assert server.request("GET", "/v2/nothing")[0] == 404
+
+
+def test_conditional_server(conditional):
+    gan, srv = conditional
+    status, _, body = srv.request("POST", "/v1/generate", {"n": 3, "seed": 2, "labels": [0, 2, 1]})
+    assert status == 200
+    np.testing.assert_allclose(
+        json.loads(body)["samples"], gan.generate(3, labels=[0, 2, 1], seed=2), atol=1e-5
+    )
+    status, _, body = srv.request("POST", "/v1/generate", {"n": 2, "labels": [0, 3]})
+    assert status == 422 and "unknown labels [3]" in json.loads(body)["error"]
+    z = np.zeros((2, 4), "float32")
+    status, _, body = srv.request(
+        "POST",
+        "/v1/models/generator:predict",
+        {"instances": [{"z": z[0].tolist(), "labels": 1}, {"z": z[1].tolist(), "labels": 2}]},
+    )
+    assert status == 200
+    expected = gan.generator([z, np.array([1, 2], "int32")], training=False)
+    np.testing.assert_allclose(json.loads(body)["predictions"], expected, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_bounded_load(server, capsys):
+    """32 concurrent clients x 25 requests: zero errors; prints requests/s and p99."""
+    latencies = []
+
+    def client(i):
+        for j in range(25):
+            start = time.perf_counter()
+            status, _, _ = server.request("POST", "/v1/generate", {"n": 4, "seed": i * 100 + j})
+            latencies.append((status, time.perf_counter() - start))
+
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(32) as pool:
+        list(pool.map(client, range(32)))
+    elapsed = time.perf_counter() - start
+    statuses = [s for s, _ in latencies]
+    assert len(statuses) == 800 and set(statuses) == {200}
+    p99 = np.percentile([t for _, t in latencies], 99)
+    with capsys.disabled():
+        print(
+            f"\nload: 800 requests in {elapsed:.1f} s = {800 / elapsed:.0f} req/s, "
+            f"p99 latency {1000 * p99:.0f} ms"
+        )
