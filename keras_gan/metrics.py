@@ -33,8 +33,65 @@ def _sqrt_psd(matrix):
     return ops.matmul(vectors * roots[None, :], ops.transpose(vectors))
 
 
+class _FeatureMetric(keras.metrics.Metric):
+    """Base of the metrics that compare real and generated *features*.
+
+    Holds the feature extractor (`None`: the samples, flattened) and the
+    feature size, known up front or read off the first batch; subclasses
+    create their state in `_build_state(dim)`.
+    """
+
+    def __init__(self, features=None, feature_dim=None, name=None, **kwargs):
+        kwargs.pop("dtype", None)
+        super().__init__(name=name, dtype="float64", **kwargs)
+        self.features = features
+        self.feature_dim = feature_dim or _output_dim(features)
+        self.state_built = False
+        if self.feature_dim:
+            self._build(self.feature_dim)
+
+    def _build(self, dim):
+        self.feature_dim = int(dim)
+        self._build_state(self.feature_dim)
+        self.state_built = True
+
+    def _build_state(self, dim):
+        raise NotImplementedError
+
+    def _embed_pair(self, real, generated):
+        """Both batches as float64 `(batch, feature_dim)` features."""
+        out = []
+        for side, x in (("real", real), ("generated", generated)):
+            if self.features is not None:
+                x = self.features(x, training=False)
+            x = ops.convert_to_tensor(x)
+            f = ops.cast(ops.reshape(x, (ops.shape(x)[0], -1)), "float64")
+            if not self.state_built:
+                self._build(f.shape[-1])
+            if f.shape[-1] != self.feature_dim:
+                raise ValueError(
+                    f"{type(self).__name__} was built for {self.feature_dim} features. "
+                    f"Received: {side} features of size {f.shape[-1]}"
+                )
+            out.append(f)
+        return out
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "feature_dim": self.feature_dim,
+            "features": keras.saving.serialize_keras_object(self.features),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config["features"] = keras.saving.deserialize_keras_object(config.get("features"))
+        return cls(**config)
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
-class FrechetDistance(keras.metrics.Metric):
+class FrechetDistance(_FeatureMetric):
     """Fréchet distance between Gaussians fitted to real and generated features.
 
     `FD = |mu_r - mu_g|^2 + Tr(C_r + C_g - 2 (C_r^1/2 C_g C_r^1/2)^1/2)`
@@ -61,16 +118,10 @@ class FrechetDistance(keras.metrics.Metric):
     """
 
     def __init__(self, features=None, feature_dim=None, name="fd", **kwargs):
-        kwargs.pop("dtype", None)
-        super().__init__(name=name, dtype="float64", **kwargs)
-        self.features = features
-        self.feature_dim = feature_dim or _output_dim(features)
         self._stats = None
-        if self.feature_dim:
-            self._build_stats(self.feature_dim)
+        super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
 
-    def _build_stats(self, dim):
-        self.feature_dim = int(dim)
+    def _build_state(self, dim):
         self._stats = {}
         for side in ("real", "fake"):
             self._stats[side] = (
@@ -79,22 +130,9 @@ class FrechetDistance(keras.metrics.Metric):
                 self.add_variable((dim, dim), "zeros", dtype="float64", name=f"{side}_outer"),
             )
 
-    def _embed(self, x):
-        if self.features is not None:
-            x = self.features(x, training=False)
-        x = ops.convert_to_tensor(x)
-        return ops.cast(ops.reshape(x, (ops.shape(x)[0], -1)), "float64")
-
     def update_state(self, real, generated, sample_weight=None):
-        real, generated = self._embed(real), self._embed(generated)
-        if self._stats is None:
-            self._build_stats(real.shape[-1])
+        real, generated = self._embed_pair(real, generated)
         for side, f in (("real", real), ("fake", generated)):
-            if f.shape[-1] != self.feature_dim:
-                raise ValueError(
-                    f"FrechetDistance was built for {self.feature_dim} features. "
-                    f"Received: {side} features of size {f.shape[-1]}"
-                )
             count, total, outer = self._stats[side]
             count.assign_add(ops.cast(ops.shape(f)[0], "float64"))
             total.assign_add(ops.sum(f, axis=0))
@@ -108,7 +146,7 @@ class FrechetDistance(keras.metrics.Metric):
         return mean, cov
 
     def result(self):
-        if self._stats is None:
+        if not self.state_built:
             return ops.convert_to_tensor(0.0, "float64")
         mu_r, cov_r = self._moments("real")
         mu_g, cov_g = self._moments("fake")
@@ -122,18 +160,84 @@ class FrechetDistance(keras.metrics.Metric):
             for v in variables:
                 v.assign(ops.zeros(v.shape, "float64"))
 
-    def get_config(self):
-        return {
-            "name": self.name,
-            "feature_dim": self.feature_dim,
-            "features": keras.saving.serialize_keras_object(self.features),
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class KernelInceptionDistance(_FeatureMetric):
+    """Kernel distance (KID, Binkowski et al. 2018): the unbiased squared MMD
+    between real and generated features under the cubic polynomial kernel
+    `k(x, y) = (x . y / d + 1)^3`.
+
+    `MMD^2_u = sum_{i != j} k(x_i, x_j) / (m (m - 1))
+             + sum_{i != j} k(y_i, y_j) / (n (n - 1)) - 2 mean_{i, j} k(x_i, y_j)`
+
+    Features are kept in bounded buffers of `max_samples` per side (the first
+    `max_samples` seen after `reset_state`; batches from a shuffled dataset
+    make them a random sample), so memory is fixed.
+
+    Args:
+        features: a `keras.Model` from samples to feature vectors, or `None`
+            (the samples themselves, flattened).
+        feature_dim: the feature size when it cannot be read off `features`;
+            otherwise inferred (from the first batch with `features=None`).
+        max_samples: buffer size per side.
+        name: the log name, `"kid"` by default.
+    """
+
+    def __init__(self, features=None, feature_dim=None, max_samples=1000, name="kid", **kwargs):
+        if int(max_samples) < 2:
+            raise ValueError(f"`max_samples` must be >= 2. Received: max_samples={max_samples}")
+        self.max_samples = int(max_samples)
+        self._buffers = None
+        super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
+
+    def _build_state(self, dim):
+        self._buffers = {
+            side: (
+                self.add_variable((), "zeros", dtype="int32", name=f"{side}_count"),
+                self.add_variable(
+                    (self.max_samples, dim), "zeros", dtype="float32", name=f"{side}_features"
+                ),
+            )
+            for side in ("real", "fake")
         }
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config["features"] = keras.saving.deserialize_keras_object(config.get("features"))
-        return cls(**config)
+    def update_state(self, real, generated, sample_weight=None):
+        real, generated = self._embed_pair(real, generated)
+        for side, f in (("real", real), ("fake", generated)):
+            count, buffer = self._buffers[side]
+            keep = ops.minimum(ops.shape(f)[0], self.max_samples - count)
+            rows = ops.cast(f[:keep], "float32")
+            indices = ops.expand_dims(count + ops.arange(keep, dtype="int32"), 1)
+            buffer.assign(ops.scatter_update(buffer, indices, rows))
+            count.assign_add(keep)
+
+    def _filled(self, side):
+        """The filled rows of one side's buffer, in float64."""
+        count, buffer = self._buffers[side]
+        return ops.cast(buffer, "float64")[: ops.cast(count, "int32")]
+
+    def _kernel(self, a, b):
+        return (ops.matmul(a, ops.transpose(b)) / self.feature_dim + 1.0) ** 3
+
+    def result(self):
+        if not self.state_built:
+            return ops.convert_to_tensor(0.0, "float64")
+        x, y = (self._filled(side) for side in ("real", "fake"))
+        m, n = (ops.cast(ops.maximum(ops.shape(f)[0], 2), "float64") for f in (x, y))
+        kxx, kyy, kxy = self._kernel(x, x), self._kernel(y, y), self._kernel(x, y)
+        within_x = (ops.sum(kxx) - ops.trace(kxx)) / (m * (m - 1.0))
+        within_y = (ops.sum(kyy) - ops.trace(kyy)) / (n * (n - 1.0))
+        return within_x + within_y - 2.0 * ops.sum(kxy) / (m * n)
+
+    def reset_state(self):
+        for count, buffer in (self._buffers or {}).values():
+            count.assign(0)
+            buffer.assign(ops.zeros(buffer.shape, "float32"))
+
+    def get_config(self):
+        config = super().get_config()
+        config["max_samples"] = self.max_samples
+        return config
 
 
 def mixture_scores(samples, centers, std, threshold=3.0):
