@@ -84,7 +84,8 @@ def test_frechet_distance_with_a_feature_model_and_config():
     assert clone.name == "fd_dense" and clone.feature_dim == 5
 
 
-def test_frechet_distance_in_fit_validation():
+def toy_gan(metric):
+    """A small compiled GAN on 2-D points evaluating `metric`."""
     import keras_gan
 
     gan = keras_gan.GAN(
@@ -92,7 +93,12 @@ def test_frechet_distance_in_fit_validation():
         keras_gan.models.mlp_discriminator(2, hidden_units=(16,)),
         seed=0,
     )
-    gan.compile("adam", "adam", metrics=[metrics.FrechetDistance()])
+    gan.compile("adam", "adam", metrics=[metric])
+    return gan
+
+
+def test_frechet_distance_in_fit_validation():
+    gan = toy_gan(metrics.FrechetDistance())
     x = data.ring(512)
     history = gan.fit(x, batch_size=64, epochs=2, validation_data=(x,), verbose=0)
     assert "val_fd" in history.history and "fd" not in history.history
@@ -103,14 +109,7 @@ def test_frechet_distance_in_fit_validation():
 def test_model_checkpoint_keeps_the_best_generator_by_val_fd(tmp_path):
     import keras
 
-    import keras_gan
-
-    gan = keras_gan.GAN(
-        keras_gan.models.mlp_generator(4, 2, hidden_units=(16,)),
-        keras_gan.models.mlp_discriminator(2, hidden_units=(16,)),
-        seed=0,
-    )
-    gan.compile("adam", "adam", metrics=[metrics.FrechetDistance()])
+    gan = toy_gan(metrics.FrechetDistance())
     x = data.ring(256)
     path = str(tmp_path / "best.keras")
     checkpoint = keras.callbacks.ModelCheckpoint(
@@ -175,14 +174,7 @@ def test_kid_separates_same_from_shifted_distributions():
 
 
 def test_kid_logs_under_fit():
-    import keras_gan
-
-    gan = keras_gan.GAN(
-        keras_gan.models.mlp_generator(4, 2, hidden_units=(16,)),
-        keras_gan.models.mlp_discriminator(2, hidden_units=(16,)),
-        seed=0,
-    )
-    gan.compile("adam", "adam", metrics=[metrics.KernelInceptionDistance(max_samples=200)])
+    gan = toy_gan(metrics.KernelInceptionDistance(max_samples=200))
     x = data.ring(256)
     history = gan.fit(x, batch_size=64, epochs=1, validation_data=(x,), verbose=0)
     assert history.history["val_kid"][0] > 0
