@@ -502,7 +502,13 @@ class GAN(keras.Model):
             )
         for metric in self.eval_metrics:
             metric.update_state(real, fake)
-        logs = {m.name: m.result() for m in self.metrics if m not in self.penalty_trackers}
+        logs = {}
+        for m in self.metrics:
+            if m in self.penalty_trackers:
+                continue
+            result = m.result()
+            # Two-valued metrics (precision / recall, ...) log each value.
+            logs.update(result if isinstance(result, dict) else {m.name: result})
         return logs
 
     def fit(self, *args, callbacks=None, **kwargs):

@@ -1,8 +1,13 @@
 """Sample-quality scores.
 
-`FrechetDistance` is a `keras.metrics.Metric` updated with batches of real and
-generated samples (`GAN.compile(metrics=[...])` updates it in `test_step`, so
-`evaluate` and `fit(validation_data=...)` log it as `fd` / `val_fd`).
+Each evaluation metric is a `keras.metrics.Metric` built as
+`Metric(features=None, name=...)` and updated with batches of real and
+generated samples; `GAN.compile(metrics=[...])` updates them in `test_step`,
+so `evaluate` and `fit(validation_data=...)` log them (`fd`, `val_fd`, ...):
+`FrechetDistance` (`fd`), `KernelInceptionDistance` (`kid`), `PrecisionRecall`
+(`precision`, `recall`), `DensityCoverage` (`density`, `coverage`) and
+`InceptionScore`. `features` is any `keras.Model` from samples to feature
+vectors; `None` uses the samples themselves, flattened.
 
 `mixture_scores` is the protocol of the 2-D mixture benchmarks (VEEGAN,
 PacGAN): each generated point is assigned to its nearest mode; it is
@@ -161,29 +166,12 @@ class FrechetDistance(_FeatureMetric):
                 v.assign(ops.zeros(v.shape, "float64"))
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
-class KernelInceptionDistance(_FeatureMetric):
-    """Kernel distance (KID, Binkowski et al. 2018): the unbiased squared MMD
-    between real and generated features under the cubic polynomial kernel
-    `k(x, y) = (x . y / d + 1)^3`.
+class _BufferedFeatureMetric(_FeatureMetric):
+    """A feature metric that keeps up to `max_samples` feature vectors per
+    side in fixed buffers (the first ones seen after `reset_state`; batches
+    from a shuffled dataset make them a random sample), so memory is fixed."""
 
-    `MMD^2_u = sum_{i != j} k(x_i, x_j) / (m (m - 1))
-             + sum_{i != j} k(y_i, y_j) / (n (n - 1)) - 2 mean_{i, j} k(x_i, y_j)`
-
-    Features are kept in bounded buffers of `max_samples` per side (the first
-    `max_samples` seen after `reset_state`; batches from a shuffled dataset
-    make them a random sample), so memory is fixed.
-
-    Args:
-        features: a `keras.Model` from samples to feature vectors, or `None`
-            (the samples themselves, flattened).
-        feature_dim: the feature size when it cannot be read off `features`;
-            otherwise inferred (from the first batch with `features=None`).
-        max_samples: buffer size per side.
-        name: the log name, `"kid"` by default.
-    """
-
-    def __init__(self, features=None, feature_dim=None, max_samples=1000, name="kid", **kwargs):
+    def __init__(self, features=None, feature_dim=None, max_samples=1000, name=None, **kwargs):
         if int(max_samples) < 2:
             raise ValueError(f"`max_samples` must be >= 2. Received: max_samples={max_samples}")
         self.max_samples = int(max_samples)
@@ -216,6 +204,38 @@ class KernelInceptionDistance(_FeatureMetric):
         count, buffer = self._buffers[side]
         return ops.cast(buffer, "float64")[: ops.cast(count, "int32")]
 
+    def reset_state(self):
+        for count, buffer in (self._buffers or {}).values():
+            count.assign(0)
+            buffer.assign(ops.zeros(buffer.shape, "float32"))
+
+    def get_config(self):
+        config = super().get_config()
+        config["max_samples"] = self.max_samples
+        return config
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class KernelInceptionDistance(_BufferedFeatureMetric):
+    """Kernel distance (KID, Binkowski et al. 2018): the unbiased squared MMD
+    between real and generated features under the cubic polynomial kernel
+    `k(x, y) = (x . y / d + 1)^3`.
+
+    `MMD^2_u = sum_{i != j} k(x_i, x_j) / (m (m - 1))
+             + sum_{i != j} k(y_i, y_j) / (n (n - 1)) - 2 mean_{i, j} k(x_i, y_j)`
+
+    Args:
+        features: a `keras.Model` from samples to feature vectors, or `None`
+            (the samples themselves, flattened).
+        feature_dim: the feature size when it cannot be read off `features`;
+            otherwise inferred (from the first batch with `features=None`).
+        max_samples: feature vectors kept per side (bounded memory).
+        name: the log name, `"kid"` by default.
+    """
+
+    def __init__(self, features=None, feature_dim=None, max_samples=1000, name="kid", **kwargs):
+        super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
+
     def _kernel(self, a, b):
         return (ops.matmul(a, ops.transpose(b)) / self.feature_dim + 1.0) ** 3
 
@@ -229,15 +249,177 @@ class KernelInceptionDistance(_FeatureMetric):
         within_y = (ops.sum(kyy) - ops.trace(kyy)) / (n * (n - 1.0))
         return within_x + within_y - 2.0 * ops.sum(kxy) / (m * n)
 
-    def reset_state(self):
-        for count, buffer in (self._buffers or {}).values():
-            count.assign(0)
-            buffer.assign(ops.zeros(buffer.shape, "float32"))
+
+def _distances(a, b):
+    """Pairwise Euclidean distances, `(len(a), len(b))`."""
+    squared = (
+        ops.sum(a * a, axis=1)[:, None]
+        - 2.0 * ops.matmul(a, ops.transpose(b))
+        + ops.sum(b * b, axis=1)[None, :]
+    )
+    return ops.sqrt(ops.maximum(squared, 0.0))
+
+
+def _knn_radii(x, k):
+    """Distance from each row of `x` to its k-th nearest other row."""
+    return ops.sort(_distances(x, x), axis=1)[:, k]  # column 0 is the row itself
+
+
+class _NeighbourMetric(_BufferedFeatureMetric):
+    """Base of the k-nearest-neighbour manifold metrics; `result()` is a dict
+    of two logs."""
+
+    def __init__(self, features=None, feature_dim=None, max_samples=1000, k=3, name=None, **kwargs):
+        if int(k) < 1:
+            raise ValueError(f"`k` must be >= 1. Received: k={k}")
+        self.k = int(k)
+        super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
 
     def get_config(self):
         config = super().get_config()
-        config["max_samples"] = self.max_samples
+        config["k"] = self.k
         return config
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class PrecisionRecall(_NeighbourMetric):
+    """Improved precision and recall (Kynkäänniemi et al. 2019).
+
+    Each set's manifold is the union of balls around its points with radius
+    the distance to the point's `k`-th nearest neighbour in the same set.
+    `precision` is the fraction of generated points inside the real
+    manifold; `recall` the fraction of real points inside the generated one.
+    Logged as `precision` and `recall`.
+
+    Args:
+        features: feature extractor (`None`: the samples, flattened).
+        feature_dim: feature size when it cannot be inferred.
+        max_samples: points kept per side.
+        k: the neighbour that sets the radii (3 in the paper).
+        name: metric name (the logs are `precision` and `recall`).
+    """
+
+    def __init__(
+        self,
+        features=None,
+        feature_dim=None,
+        max_samples=1000,
+        k=3,
+        name="precision_recall",
+        **kwargs,
+    ):
+        super().__init__(features, feature_dim, max_samples, k, name=name, **kwargs)
+
+    def result(self):
+        if not self.state_built:
+            zero = ops.convert_to_tensor(0.0, "float64")
+            return {"precision": zero, "recall": zero}
+        real, fake = self._filled("real"), self._filled("fake")
+        real_radii, fake_radii = _knn_radii(real, self.k), _knn_radii(fake, self.k)
+        fake_to_real = _distances(fake, real)  # (n_fake, n_real)
+        inside_real = ops.any(fake_to_real <= real_radii[None, :], axis=1)
+        inside_fake = ops.any(ops.transpose(fake_to_real) <= fake_radii[None, :], axis=1)
+        return {
+            "precision": ops.mean(ops.cast(inside_real, "float64")),
+            "recall": ops.mean(ops.cast(inside_fake, "float64")),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class DensityCoverage(_NeighbourMetric):
+    """Density and coverage (Naeem et al. 2020).
+
+    With `B_i` the ball around real point `i` of radius its `k`-th nearest
+    real neighbour distance:
+    `density = 1 / (k M) sum_j sum_i 1[g_j in B_i]` (over M generated points)
+    and `coverage = 1 / N sum_i 1[some g_j in B_i]` (over N real points).
+    Logged as `density` and `coverage`.
+
+    Args:
+        features: feature extractor (`None`: the samples, flattened).
+        feature_dim: feature size when it cannot be inferred.
+        max_samples: points kept per side.
+        k: the neighbour that sets the radii (5 in the paper).
+        name: metric name (the logs are `density` and `coverage`).
+    """
+
+    def __init__(
+        self,
+        features=None,
+        feature_dim=None,
+        max_samples=1000,
+        k=5,
+        name="density_coverage",
+        **kwargs,
+    ):
+        super().__init__(features, feature_dim, max_samples, k, name=name, **kwargs)
+
+    def result(self):
+        if not self.state_built:
+            zero = ops.convert_to_tensor(0.0, "float64")
+            return {"density": zero, "coverage": zero}
+        real, fake = self._filled("real"), self._filled("fake")
+        radii = _knn_radii(real, self.k)
+        inside = ops.cast(_distances(fake, real) <= radii[None, :], "float64")  # (M, N)
+        m = ops.cast(ops.shape(fake)[0], "float64")
+        return {
+            "density": ops.sum(inside) / (self.k * m),
+            "coverage": ops.mean(ops.cast(ops.max(inside, axis=0) > 0, "float64")),
+        }
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class InceptionScore(_FeatureMetric):
+    """Inception score (Salimans et al. 2016) of generated samples under a
+    classifier that returns logits.
+
+    `IS = exp(E_x KL(p(y|x) || p(y)))`, with `p(y)` the mean of `p(y|x)` over
+    all generated samples since `reset_state` (one split). Streaming: it keeps
+    the sum of `p(y|x)` and of `sum_y p log p`. Real samples are ignored.
+
+    Args:
+        features: the classifier, samples -> class logits (required). Name
+            the metric for it (`is_digits`, ...): the number depends on it.
+        feature_dim: number of classes when it cannot be read off.
+        name: the log name, `"inception_score"` by default.
+    """
+
+    def __init__(self, features=None, feature_dim=None, name="inception_score", **kwargs):
+        if features is None:
+            raise ValueError(
+                "InceptionScore needs a classifier that returns logits. Received: features=None"
+            )
+        self._sums = None
+        super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
+
+    def _build_state(self, dim):
+        self._sums = (
+            self.add_variable((), "zeros", dtype="float64", name="count"),
+            self.add_variable((dim,), "zeros", dtype="float64", name="p_sum"),
+            self.add_variable((), "zeros", dtype="float64", name="p_log_p_sum"),
+        )
+
+    def update_state(self, real, generated, sample_weight=None):
+        _, logits = self._embed_pair(generated, generated)
+        log_p = logits - ops.logsumexp(logits, axis=1, keepdims=True)
+        p = ops.exp(log_p)
+        count, p_sum, p_log_p = self._sums
+        count.assign_add(ops.cast(ops.shape(p)[0], "float64"))
+        p_sum.assign_add(ops.sum(p, axis=0))
+        p_log_p.assign_add(ops.sum(p * log_p))
+
+    def result(self):
+        if not self.state_built:
+            return ops.convert_to_tensor(0.0, "float64")
+        count, p_sum, p_log_p = self._sums
+        n = ops.maximum(count, 1.0)
+        marginal = p_sum / n
+        entropy_of_marginal = -ops.sum(marginal * ops.log(ops.maximum(marginal, 1e-300)))
+        return ops.exp(p_log_p / n + entropy_of_marginal)
+
+    def reset_state(self):
+        for v in self._sums or ():
+            v.assign(ops.zeros(v.shape, "float64"))
 
 
 def mixture_scores(samples, centers, std, threshold=3.0):

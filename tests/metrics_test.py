@@ -178,3 +178,78 @@ def test_kid_logs_under_fit():
     x = data.ring(256)
     history = gan.fit(x, batch_size=64, epochs=1, validation_data=(x,), verbose=0)
     assert history.history["val_kid"][0] > 0
+
+
+# ------------------------------------------------- k-NN manifolds and IS
+
+
+def brute_radii(x, k):
+    d = np.linalg.norm(x[:, None] - x[None], axis=-1)
+    return np.sort(d, axis=1)[:, k]
+
+
+def brute_precision_recall(real, fake, k=3):
+    real, fake = real.astype(np.float64), fake.astype(np.float64)
+    d = np.linalg.norm(fake[:, None] - real[None], axis=-1)  # (fake, real)
+    precision = np.mean([(d[j] <= brute_radii(real, k)).any() for j in range(len(fake))])
+    recall = np.mean([(d[:, i] <= brute_radii(fake, k)).any() for i in range(len(real))])
+    return precision, recall
+
+
+def brute_density_coverage(real, fake, k=5):
+    real, fake = real.astype(np.float64), fake.astype(np.float64)
+    radii = brute_radii(real, k)
+    inside = np.linalg.norm(fake[:, None] - real[None], axis=-1) <= radii[None]
+    return inside.sum() / (k * len(fake)), inside.any(axis=0).mean()
+
+
+def two_sets():
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(60, 3)).astype("float32")
+    fake = (rng.normal(size=(50, 3)) * 0.7 + 1.5).astype("float32")
+    return real, fake
+
+
+def test_precision_recall_matches_brute_force_knn():
+    real, fake = two_sets()
+    pr = metrics.PrecisionRecall(k=3)
+    pr.update_state(real[:30], fake[:25])
+    pr.update_state(real[30:], fake[25:])
+    result = {k: float(v) for k, v in pr.result().items()}
+    precision, recall = brute_precision_recall(real, fake)
+    assert result == pytest.approx({"precision": precision, "recall": recall}, abs=1e-9)
+    assert 0 < precision < 1 and 0 < recall < 1
+    assert metrics.PrecisionRecall.from_config(pr.get_config()).k == 3
+
+
+def test_density_coverage_matches_brute_force():
+    real, fake = two_sets()
+    dc = metrics.DensityCoverage(k=5)
+    dc.update_state(real, fake)
+    density, coverage = brute_density_coverage(real, fake)
+    result = {k: float(v) for k, v in dc.result().items()}
+    assert result == pytest.approx({"density": density, "coverage": coverage}, abs=1e-9)
+
+
+def test_two_valued_metrics_log_each_value_under_fit():
+    gan = toy_gan(metrics.PrecisionRecall(max_samples=128))
+    x = data.ring(256)
+    logs = gan.evaluate(x, batch_size=64, return_dict=True, verbose=0)
+    assert {"precision", "recall"} <= set(logs)
+    assert 0.0 <= logs["precision"] <= 1.0
+
+
+def test_inception_score_by_hand():
+    import keras
+
+    classifier = keras.Sequential([keras.Input((3,)), keras.layers.Identity()])
+    logits = np.array([[10.0, 0, 0], [0, 10.0, 0], [0, 0, 10.0], [10.0, 0, 0]], "float32")
+    score = metrics.InceptionScore(classifier, name="is_identity")
+    score.update_state(None, logits[:2])
+    score.update_state(None, logits[2:])
+    p = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    marginal = p.mean(0)
+    expected = np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1)))
+    assert float(score.result()) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match="features=None"):
+        metrics.InceptionScore()
