@@ -9,6 +9,7 @@ from keras_gan import (
     metrics,
     models,
     penalties,
+    saving,
     visualize,
 )
 from keras_gan.gan import GAN, ConditionalGAN
@@ -25,5 +26,6 @@ __all__ = [
     "metrics",
     "models",
     "penalties",
+    "saving",
     "visualize",
 ]

@@ -181,11 +181,9 @@ def main(argv=None):
     if args.command == "demo":
         demo(args.out, quick=args.quick, seed=args.seed)
     elif args.command == "export":
-        import keras
+        from keras_gan import saving
 
-        import keras_gan  # noqa: F401  (registers the GAN classes for loading)
-
-        gan = keras.saving.load_model(args.run)
+        gan = saving.load_model(args.run)
         print(gan.export_generator(args.out))
     elif args.command == "serve":
         from keras_gan.server import serve

@@ -148,3 +148,47 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
     assert len(history.history["d_loss"]) == 1  # only the lost epoch ran again
     for a, b in zip(state(reference), state(again), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.fixture
+def saved(tmp_path):
+    gan = compiled_gan()
+    fit(gan)
+    path = tmp_path / "run.keras"
+    gan.save(path)
+    return path
+
+
+def test_checked_load_round_trips(saved):
+    loaded = keras_gan.saving.load_model(saved)
+    assert isinstance(loaded, keras_gan.GAN) and int(loaded.g_optimizer.iterations) == 4
+
+
+def test_truncated_file_gets_a_clear_error(saved, tmp_path):
+    data = saved.read_bytes()
+    truncated = tmp_path / "truncated.keras"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated or is not a zip file.*truncated.keras"):
+        keras_gan.saving.load_model(truncated)
+
+
+def test_corrupt_file_gets_a_clear_error(saved, tmp_path):
+    data = bytearray(saved.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(ValueError, match="Corrupt .keras archive.*corrupt.keras"):
+        keras_gan.saving.load_model(corrupt)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.keras"):
+        keras_gan.saving.load_model(tmp_path / "nothing.keras")
+
+
+def test_export_cli_from_a_saved_gan(saved, tmp_path):
+    from keras_gan import cli
+
+    assert cli.main(["export", str(saved), str(tmp_path / "gen")]) == 0
+    assert (tmp_path / "gen" / "saved_model.pb").exists()
