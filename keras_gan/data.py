@@ -140,3 +140,93 @@ def from_numpy(
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
     return ds
+
+
+def _feature_keys(info, image_key, label_key):
+    import tensorflow_datasets as tfds
+
+    features = info.features
+    if image_key is None:
+        images = [k for k, f in features.items() if isinstance(f, tfds.features.Image)]
+        if not images:
+            raise ValueError(
+                f"The dataset {info.name!r} has no image feature; pass `image_key=`. "
+                f"Received: features={list(features.keys())}"
+            )
+        image_key = "image" if "image" in images else images[0]
+    if label_key is None:
+        labels = [k for k, f in features.items() if isinstance(f, tfds.features.ClassLabel)]
+        label_key = ("label" if "label" in labels else labels[0]) if labels else None
+    for key in (image_key, label_key):
+        if key is not None and key not in features:
+            raise ValueError(
+                f"The dataset {info.name!r} has no feature {key!r}. "
+                f"Received: features={list(features.keys())}"
+            )
+    return image_key, label_key
+
+
+def from_tfds(
+    name,
+    split="train",
+    batch_size=64,
+    with_labels=False,
+    image_key=None,
+    label_key=None,
+    image_size=None,
+    shuffle=True,
+    drop_remainder=True,
+    cache=True,
+    prefetch=True,
+    seed=None,
+    data_dir=None,
+):
+    """A batched dataset of images from TensorFlow Datasets, scaled to [-1, 1].
+
+    The image feature is found by type (the one named `image` first), and
+    with `with_labels=True` the class-label feature too, so `from_tfds("mnist")`
+    or `from_tfds("cifar10", with_labels=True)` just work. The first call
+    downloads the dataset into `data_dir` (tfds' default cache).
+
+    Args:
+        name: a tfds dataset name, e.g. `"mnist"`.
+        split: the split, e.g. `"train"` or `"train[:10%]"`.
+        batch_size: images per batch.
+        with_labels: yield `(images, labels)` for a `ConditionalGAN`.
+        image_key: the image feature's name when detection is not wanted.
+        label_key: the label feature's name.
+        image_size: resize to `image_size x image_size` (bilinear).
+        shuffle, drop_remainder, cache, prefetch, seed: as `from_numpy`.
+        data_dir: tfds data folder.
+
+    Returns:
+        A `tf.data.Dataset` of float32 images in [-1, 1] (and int32 labels).
+    """
+    import tensorflow as tf
+    import tensorflow_datasets as tfds
+
+    ds, info = tfds.load(name, split=split, with_info=True, data_dir=data_dir)
+    image_key, label_key = _feature_keys(info, image_key, label_key)
+    if with_labels and label_key is None:
+        raise ValueError(
+            f"The dataset {name!r} has no class-label feature; pass `label_key=` or "
+            "with_labels=False. Received: with_labels=True"
+        )
+
+    def convert(example):
+        image = tf.cast(example[image_key], tf.float32) / 127.5 - 1.0
+        if image_size is not None:
+            image = tf.image.resize(image, (image_size, image_size))
+        if with_labels:
+            return image, tf.cast(example[label_key], tf.int32)
+        return image
+
+    ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache:
+        ds = ds.cache()
+    if shuffle:
+        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
+    if prefetch:
+        ds = ds.prefetch(tf.data.AUTOTUNE)
+    return ds

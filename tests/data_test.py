@@ -66,3 +66,24 @@ def test_from_numpy_batches():
 def test_from_numpy_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         data.from_numpy(**kwargs)
+
+
+def test_from_tfds_with_mock_data():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=40, policy=tfds.testing.MockPolicy.USE_CODE):
+        images = next(iter(data.from_tfds("mnist", batch_size=8, seed=0)))
+        pairs = next(iter(data.from_tfds("mnist", batch_size=8, with_labels=True, image_size=16)))
+    assert images.shape == (8, 28, 28, 1) and images.dtype == "float32"
+    assert float(images.numpy().min()) >= -1.0 and float(images.numpy().max()) <= 1.0
+    x, y = pairs
+    assert x.shape == (8, 16, 16, 1) and y.dtype == "int32"
+    assert set(y.numpy().tolist()) <= set(range(10))
+
+
+def test_from_tfds_bad_key():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):
+        with pytest.raises(ValueError, match="no feature 'picture'"):
+            data.from_tfds("mnist", image_key="picture")
