@@ -122,6 +122,7 @@ class GAN(keras.Model):
         latent_dim=None,
         latent_distribution="normal",
         seed=None,
+        ema_half_life=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -153,8 +154,51 @@ class GAN(keras.Model):
         self.penalty_trackers = []
         self.eval_metrics = []
         self._tracks_accuracy = True
+        self.ema_generator = None
+        self.ema_half_life = None
+        if ema_half_life is not None:
+            self.enable_ema(ema_half_life)
         if generator.built and discriminator.built:
             self.built = True
+
+    def enable_ema(self, half_life):
+        """Keeps an exponential moving average of the generator's weights.
+
+        After every train step each trainable weight of `ema_generator`
+        becomes `beta * ema + (1 - beta) * weight` with
+        `beta = 0.5 ** (batch_size / half_life)`: an image seen `half_life`
+        images ago counts half as much (StyleGAN's parametrisation). Other
+        weights (BatchNormalization statistics) are copied. `generate`,
+        saving and `export_generator` then use the average. Usually enabled
+        by the `keras_gan.callbacks.GeneratorEMA` callback.
+
+        Args:
+            half_life: the half-life in images, > 0.
+        """
+        half_life = float(half_life)
+        if not half_life > 0:
+            raise ValueError(f"`half_life` must be > 0. Received: half_life={half_life}")
+        self.ema_half_life = half_life
+        if self.ema_generator is None:
+            self.ema_generator = keras.models.clone_model(self.generator)
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
+            self.train_function = None  # the next fit traces the EMA update in
+
+    def _update_ema(self, batch_size):
+        beta = ops.power(0.5, ops.cast(batch_size, "float32") / self.ema_half_life)
+        for average, weight in zip(self.ema_generator.weights, self.generator.weights, strict=True):
+            if weight.trainable:
+                b = ops.cast(beta, average.dtype)
+                average.assign(b * average + (1.0 - b) * ops.cast(weight, average.dtype))
+            else:
+                average.assign(weight)
+
+    @property
+    def sampling_generator(self):
+        """The generator `generate` and `export_generator` use: the moving
+        average when enabled, else the trained generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
 
     @staticmethod
     def _resolve_latent_dim(generator, latent_dim):
@@ -346,8 +390,8 @@ class GAN(keras.Model):
         real, _, _ = keras.utils.unpack_x_y_sample_weight(data)
         return ops.convert_to_tensor(real), None
 
-    def _generate(self, z, cond, training):
-        return self.generator(z, training=training)
+    def _generate(self, z, cond, training, net=None):
+        return (net or self.generator)(z, training=training)
 
     def _discriminate(self, x, cond, training):
         return self.discriminator(x, training=training)
@@ -480,6 +524,8 @@ class GAN(keras.Model):
             self._discriminator_step(real, cond)
         for _ in range(self.g_steps):
             self._generator_step(real, cond)
+        if self.ema_generator is not None:
+            self._update_ema(ops.shape(real)[0])
         return self._training_logs()
 
     def test_step(self, data):
@@ -487,7 +533,9 @@ class GAN(keras.Model):
         metrics with the real batch and as many generated samples."""
         real, cond = self._unpack(data)
         batch = ops.shape(real)[0]
-        fake = self._generate(self.sample_latent(batch), cond, False)
+        # The generator that generate() and export would ship: the EMA one
+        # when enabled.
+        fake = self._generate(self.sample_latent(batch), cond, False, net=self.sampling_generator)
         _check_same_sample_shape(fake, real)
         real = ops.cast(real, fake.dtype)
         real_scores = self._scores(real, cond, "real", training=False)
@@ -569,7 +617,11 @@ class GAN(keras.Model):
         for i in range(0, n, batch_size):
             chunk_cond = None if cond is None else cond[i : i + batch_size]
             chunks.append(
-                ops.convert_to_numpy(self._generate(z[i : i + batch_size], chunk_cond, False))
+                ops.convert_to_numpy(
+                    self._generate(
+                        z[i : i + batch_size], chunk_cond, False, net=self.sampling_generator
+                    )
+                )
             )
         return np.concatenate(chunks, axis=0)
 
@@ -631,6 +683,7 @@ class GAN(keras.Model):
             latent_dim=self.latent_dim,
             latent_distribution=distribution,
             seed=self.seed,
+            ema_half_life=self.ema_half_life,
         )
         return config
 
@@ -686,6 +739,7 @@ class ConditionalGAN(GAN):
         latent_dim=None,
         latent_distribution="normal",
         seed=None,
+        ema_half_life=None,
         **kwargs,
     ):
         if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
@@ -699,6 +753,7 @@ class ConditionalGAN(GAN):
             latent_dim=latent_dim,
             latent_distribution=latent_distribution,
             seed=seed,
+            ema_half_life=ema_half_life,
             **kwargs,
         )
 
@@ -711,8 +766,8 @@ class ConditionalGAN(GAN):
             )
         return ops.convert_to_tensor(real), ops.cast(labels, "int32")
 
-    def _generate(self, z, labels, training):
-        return self.generator([z, labels], training=training)
+    def _generate(self, z, labels, training, net=None):
+        return (net or self.generator)([z, labels], training=training)
 
     def _discriminate(self, x, labels, training):
         return self.discriminator([x, labels], training=training)

@@ -58,7 +58,7 @@ def export_generator(gan, path, format="tf_saved_model"):
             "Exporting a SavedModel needs the TensorFlow backend. "
             f"Received: backend={keras.backend.backend()!r}"
         )
-    generator = gan.generator
+    generator = gan.sampling_generator
     latent_dim = gan.latent_dim
     distribution = gan.latent_distribution
     conditional = hasattr(gan, "num_classes")

@@ -112,3 +112,65 @@ def test_terminate_on_nan_upgrade_keeps_other_callbacks():
     assert isinstance(upgraded, keras_gan.callbacks.TerminateOnNaN) and upgraded.raise_error
     other = keras.callbacks.History()
     assert keras_gan.callbacks.TerminateOnNaN.upgrade(other) is other
+
+
+# --------------------------------------------------------------- GeneratorEMA
+
+
+def test_generator_ema_arithmetic_by_hand():
+    gan = small_gan(image=False)
+    gan.compile(keras.optimizers.SGD(0.05), keras.optimizers.SGD(0.05))
+    start = [w.copy() for w in gan.generator.get_weights()]
+    after_each_step = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda batch, logs: after_each_step.append(gan.generator.get_weights())
+    )
+    half_life = 64.0
+    x = keras_gan.data.ring(48)
+    gan.fit(
+        x,
+        batch_size=16,
+        epochs=1,
+        shuffle=False,
+        verbose=0,
+        callbacks=[keras_gan.callbacks.GeneratorEMA(half_life), record],
+    )
+    beta = 0.5 ** (16 / half_life)
+    expected = start
+    for weights in after_each_step:  # 3 steps
+        expected = [beta * e + (1 - beta) * w for e, w in zip(expected, weights, strict=True)]
+    assert len(after_each_step) == 3
+    for a, e in zip(gan.ema_generator.get_weights(), expected, strict=True):
+        np.testing.assert_allclose(a, e, atol=1e-6)
+    # The average is what generate() uses...
+    z = gan.sample_latent(5, seed=3).numpy()
+    np.testing.assert_allclose(gan.generate(5, seed=3), gan.ema_generator(z), atol=1e-6)
+    assert not np.allclose(gan.generate(5, seed=3), gan.generator(z), atol=1e-4)
+
+
+def test_generator_ema_is_saved_and_exported(tmp_path):
+    import tensorflow as tf
+
+    gan = small_gan(image=False)
+    gan.fit(
+        keras_gan.data.ring(64),
+        batch_size=16,
+        epochs=1,
+        verbose=0,
+        callbacks=[keras_gan.callbacks.GeneratorEMA(100)],
+    )
+    gan.save(tmp_path / "ema.keras")
+    loaded = keras.saving.load_model(tmp_path / "ema.keras")
+    assert loaded.ema_half_life == 100.0
+    for a, b in zip(
+        loaded.ema_generator.get_weights(), gan.ema_generator.get_weights(), strict=True
+    ):
+        np.testing.assert_array_equal(a, b)
+    exported = tf.saved_model.load(str(gan.export_generator(tmp_path / "gen")))
+    samples = exported.signatures["sample"](n=tf.constant(4), seed=tf.constant(1, tf.int64))
+    np.testing.assert_allclose(samples["samples"].numpy(), gan.generate(4, seed=1), atol=1e-6)
+
+
+def test_generator_ema_bad_half_life():
+    with pytest.raises(ValueError, match="half_life_images=0"):
+        keras_gan.callbacks.GeneratorEMA(0)
