@@ -367,14 +367,33 @@ class GAN(keras.Model):
             seed: `None` draws from the GAN's own seed generator (training
                 noise); anything else `keras.random` accepts (an int gives the
                 same vectors every time).
+
+        Under data parallelism (tf.distribute) the training noise of the
+        global batch is drawn on every replica and each takes its own slice:
+        replicas get different noise, and the step equals the single-device
+        step on the global batch.
         """
-        seed = self.seed_generator if seed is None else seed
-        shape = (batch_size, self.latent_dim)
+        if seed is not None:
+            return self._draw_latent((batch_size, self.latent_dim), seed)
+        replica, count = backend.replicas()
+        if count == 1:
+            return self._draw_latent((batch_size, self.latent_dim), self.seed_generator)
+        z = self._draw_latent((batch_size * count, self.latent_dim), self.seed_generator)
+        return ops.slice(z, (replica * batch_size, 0), (batch_size, self.latent_dim))
+
+    def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":
             return keras.random.normal(shape, seed=seed)
         if self.latent_distribution == "uniform":
             return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)
         return self.latent_distribution(shape, seed)
+
+    @staticmethod
+    def _global_batch_loss(loss):
+        """The per-replica share of a loss: gradients are summed over
+        replicas, so each replica's batch mean is divided by their number."""
+        _, count = backend.replicas()
+        return loss if count == 1 else loss / count
 
     # ------------------------------------------------------------------ training
 
@@ -458,7 +477,8 @@ class GAN(keras.Model):
 
             def loss_fn():
                 total, aux = self._discriminator_loss(real, fake, cond, step)
-                return self.d_optimizer.scale_loss(total), (total, aux)
+                scaled = self.d_optimizer.scale_loss(self._global_batch_loss(total))
+                return scaled, (total, aux)
 
             (total, aux), grads = backend.value_and_grad(loss_fn, variables)
             self.d_optimizer.apply(grads, variables)
@@ -507,7 +527,7 @@ class GAN(keras.Model):
 
             def loss_fn():
                 loss = self._generator_loss(real, cond, z)
-                return self.g_optimizer.scale_loss(loss), loss
+                return self.g_optimizer.scale_loss(self._global_batch_loss(loss)), loss
 
             loss, grads = backend.value_and_grad(loss_fn, variables)
             self.g_optimizer.apply(grads, variables)

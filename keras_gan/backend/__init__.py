@@ -9,6 +9,8 @@ this package is written in `keras.ops`:
   again (penalties backpropagate through it).
 - `run_train_step(step_fn, *args)`: adapts the backend's `train_step`
   signature to `step_fn(data) -> logs`.
+- `replicas()`: `(replica id, number of replicas)` under data parallelism,
+  `(0, 1)` otherwise.
 """
 
 import keras
@@ -18,6 +20,7 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_gan.backend.tensorflow import (  # noqa: F401
         input_gradients,
+        replicas,
         run_train_step,
         value_and_grad,
     )

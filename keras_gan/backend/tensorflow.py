@@ -28,6 +28,16 @@ def input_gradients(fn, x):
     return y, tape.gradient(y, x)
 
 
+def replicas():
+    """`(replica id, replicas in sync)` of the current tf.distribute context:
+    `(0, 1)` outside a multi-replica strategy."""
+    count = tf.distribute.get_strategy().num_replicas_in_sync
+    context = tf.distribute.get_replica_context()
+    if count == 1 or context is None:
+        return 0, 1
+    return context.replica_id_in_sync_group, count
+
+
 def run_train_step(step_fn, data):
     """TensorFlow's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)
