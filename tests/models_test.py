@@ -35,3 +35,43 @@ def test_mlp_shapes():
     assert tuple(discriminator(x).shape) == (3, 1)
     with pytest.raises(ValueError, match="hidden_units"):
         models.mlp_generator(4, 2, hidden_units=())
+
+
+@pytest.mark.parametrize("kind", ["mlp", "dcgan"])
+def test_conditional_builders(kind):
+    if kind == "mlp":
+        generator = models.mlp_generator(4, 2, hidden_units=(8,), num_classes=3)
+        discriminator = models.mlp_discriminator(2, hidden_units=(8,), num_classes=3)
+    else:
+        generator = models.dcgan_generator(4, image_size=8, width=4, num_classes=3)
+        discriminator = models.dcgan_discriminator(8, width=4, num_classes=3, spectral_norm=True)
+    z = np.zeros((2, 4), "float32")
+    labels = np.array([0, 2], "int32")
+    samples = generator([z, labels]).numpy()
+    scores = discriminator([samples, labels])
+    assert tuple(scores.shape) == (2, 1)
+    # The label reaches both networks.
+    assert not np.allclose(samples[0], samples[1])
+    same = discriminator([samples[:1].repeat(2, 0), labels])
+    assert not np.allclose(same[0], same[1])
+
+
+def test_conditional_builders_train_in_a_conditional_gan():
+    import keras_gan
+
+    gan = keras_gan.ConditionalGAN(
+        models.dcgan_generator(8, image_size=8, width=8, num_classes=10),
+        models.dcgan_discriminator(8, width=8, num_classes=10),
+        num_classes=10,
+        seed=0,
+    )
+    gan.compile("adam", "adam", loss="hinge")
+    x, y = keras_gan.data.digits()
+    history = gan.fit(x[:128], y[:128], batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"]).all()
+    assert gan.generate(10, seed=0).shape == (10, 8, 8, 1)
+
+
+def test_bad_num_classes():
+    with pytest.raises(ValueError, match="num_classes=1"):
+        models.mlp_generator(4, 2, num_classes=1)

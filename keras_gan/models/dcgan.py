@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from keras_gan.models import conditioning
+
 
 def _base_size(image_size):
     """The first feature map's size and the number of stride-2 stages: halve
@@ -21,7 +23,9 @@ def _base_size(image_size):
     return size, doublings
 
 
-def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="generator"):
+def dcgan_generator(
+    latent_dim=64, image_size=28, channels=1, width=64, num_classes=None, name="generator"
+):
     """DCGAN generator: Dense -> (Conv2DTranspose, BatchNorm, ReLU) x k -> tanh.
 
     Args:
@@ -30,6 +34,8 @@ def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="ge
         channels: output channels (1 grey, 3 colour).
         width: channels of the last hidden feature map; each earlier
             upsampling stage doubles it.
+        num_classes: condition on integer labels: the model takes
+            `[z, labels]` and concatenates a label embedding to `z`.
         name: the model's name.
 
     Returns:
@@ -38,8 +44,9 @@ def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="ge
     """
     base, doublings = _base_size(image_size)
     top = width * 2 ** (doublings - 1)
-    inputs = keras.Input((latent_dim,), name="z")
-    x = layers.Dense(base * base * top, use_bias=False)(inputs)
+    conditioning.check_num_classes(num_classes)
+    inputs, x = conditioning.generator_inputs(latent_dim, num_classes)
+    x = layers.Dense(base * base * top, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((base, base, top))(x)
@@ -53,7 +60,13 @@ def dcgan_generator(latent_dim=64, image_size=28, channels=1, width=64, name="ge
 
 
 def dcgan_discriminator(
-    image_size=28, channels=1, width=64, spectral_norm=False, dropout=0.0, name="discriminator"
+    image_size=28,
+    channels=1,
+    width=64,
+    spectral_norm=False,
+    dropout=0.0,
+    num_classes=None,
+    name="discriminator",
 ):
     """DCGAN discriminator: (Conv2D stride 2, LeakyReLU) x k -> Dense score.
 
@@ -67,20 +80,24 @@ def dcgan_discriminator(
         spectral_norm: wrap every convolution and the output layer in
             `keras.layers.SpectralNormalization` (Miyato et al. 2018).
         dropout: dropout rate after each convolution.
+        num_classes: condition on integer labels: the model takes
+            `[x, labels]` and adds a projection term (Miyato & Koyama 2018).
         name: the model's name.
     """
     _, doublings = _base_size(image_size)
+    conditioning.check_num_classes(num_classes)
 
     def wrap(layer):
         return layers.SpectralNormalization(layer) if spectral_norm else layer
 
-    inputs = keras.Input((image_size, image_size, channels), name="x")
-    x = inputs
+    inputs, x, labels = conditioning.discriminator_inputs(
+        (image_size, image_size, channels), num_classes
+    )
     for i in range(doublings):
         x = wrap(layers.Conv2D(width * 2**i, 4, strides=2, padding="same"))(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
     x = layers.Flatten()(x)
-    outputs = wrap(layers.Dense(1, dtype="float32", name="score"))(x)
+    outputs = conditioning.score(x, labels, num_classes, wrap if spectral_norm else None)
     return keras.Model(inputs, outputs, name=name)

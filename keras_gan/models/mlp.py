@@ -3,6 +3,8 @@
 import keras
 from keras import layers
 
+from keras_gan.models import conditioning
+
 
 def _check_units(hidden_units):
     hidden_units = tuple(int(u) for u in hidden_units)
@@ -19,6 +21,7 @@ def mlp_generator(
     hidden_units=(128, 128),
     activation="relu",
     output_activation=None,
+    num_classes=None,
     name="generator",
 ):
     """An MLP generator `z -> x`.
@@ -30,20 +33,25 @@ def mlp_generator(
         activation: hidden activation.
         output_activation: activation of the output (`None`: linear, for
             unbounded data such as the toy mixtures; `"tanh"` for [-1, 1]).
+        num_classes: condition on integer labels: the model takes
+            `[z, labels]` and concatenates a label embedding to `z`.
         name: the model's name.
 
     Returns:
-        A `keras.Model` from `(batch, latent_dim)` to `(batch, output_dim)`.
+        A `keras.Model` from `(batch, latent_dim)` (and `(batch,)` labels) to
+        `(batch, output_dim)`.
     """
-    inputs = keras.Input((latent_dim,), name="z")
-    x = inputs
+    conditioning.check_num_classes(num_classes)
+    inputs, x = conditioning.generator_inputs(latent_dim, num_classes)
     for units in _check_units(hidden_units):
         x = layers.Dense(units, activation=activation)(x)
     outputs = layers.Dense(output_dim, activation=output_activation, dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
 
 
-def mlp_discriminator(input_dim, hidden_units=(128, 128), negative_slope=0.2, name="discriminator"):
+def mlp_discriminator(
+    input_dim, hidden_units=(128, 128), negative_slope=0.2, num_classes=None, name="discriminator"
+):
     """An MLP discriminator `x -> score` with LeakyReLU and a linear output.
 
     The output is an unbounded score (a logit) of shape `(batch, 1)`, in
@@ -53,12 +61,13 @@ def mlp_discriminator(input_dim, hidden_units=(128, 128), negative_slope=0.2, na
         input_dim: size of a sample.
         hidden_units: width of each hidden layer.
         negative_slope: LeakyReLU slope.
+        num_classes: condition on integer labels: the model takes
+            `[x, labels]` and adds a projection term (Miyato & Koyama 2018).
         name: the model's name.
     """
-    inputs = keras.Input((input_dim,), name="x")
-    x = inputs
+    conditioning.check_num_classes(num_classes)
+    inputs, x, labels = conditioning.discriminator_inputs((input_dim,), num_classes)
     for units in _check_units(hidden_units):
         x = layers.Dense(units)(x)
         x = layers.LeakyReLU(negative_slope)(x)
-    outputs = layers.Dense(1, dtype="float32", name="score")(x)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs, conditioning.score(x, labels, num_classes), name=name)
