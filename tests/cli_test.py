@@ -10,12 +10,19 @@ from keras_gan import cli
 def test_quick_demo_writes_every_file(tmp_path, capsys):
     out = tmp_path / "demo"
     assert cli.main(["demo", "--out", str(out), "--quick"]) == 0
-    for name in ("ring_samples.png", "digits_samples.png", "loss_curves.png", "metrics.json"):
+    for name in (
+        "ring_samples.png",
+        "digits_samples.png",
+        "conditional_digits_samples.png",
+        "loss_curves.png",
+        "metrics.json",
+    ):
         assert os.path.getsize(out / name) > 0
     assert (out / "gan.keras").stat().st_size > 0
     assert (out / "generator" / "saved_model.pb").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["ring"]["mode_scores"]["num_modes"] == 8
     assert set(metrics["digits"]["final_logs"]) >= {"d_loss", "g_loss", "d_accuracy"}
+    assert 0.0 <= metrics["conditional_digits"]["label_agreement"] <= 1.0
     printed = capsys.readouterr().out
     assert str(out / "metrics.json") in printed
