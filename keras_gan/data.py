@@ -132,14 +132,8 @@ def from_numpy(
             f"Received: len(x)={len(x)}, batch_size={batch_size}"
         )
     ds = tf.data.Dataset.from_tensor_slices(elements)
-    if cache:
-        ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(min(len(x), 100_000), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
-    if prefetch:
-        ds = ds.prefetch(tf.data.AUTOTUNE)
-    return ds
+    buffer = min(len(x), 100_000)
+    return _batched(ds, batch_size, shuffle, buffer, drop_remainder, seed, cache, prefetch)
 
 
 def _feature_keys(info, image_key, label_key):
@@ -222,10 +216,18 @@ def from_tfds(
         return image
 
     ds = ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE)
+    return _batched(ds, batch_size, shuffle, 10_000, drop_remainder, seed, cache, prefetch)
+
+
+def _batched(ds, batch_size, shuffle, buffer, drop_remainder, seed, cache, prefetch):
+    """The input pipeline both loaders end with: cache, shuffle every epoch,
+    batch, prefetch."""
+    import tensorflow as tf
+
     if cache:
         ds = ds.cache()
     if shuffle:
-        ds = ds.shuffle(10_000, seed=seed, reshuffle_each_iteration=True)
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(int(batch_size), drop_remainder=drop_remainder)
     if prefetch:
         ds = ds.prefetch(tf.data.AUTOTUNE)
