@@ -10,6 +10,7 @@ from keras import ops
 from keras_gan import backend
 from keras_gan import constraints as constraints_module
 from keras_gan import losses as losses_module
+from keras_gan import metrics as metrics_module
 from keras_gan import penalties as penalties_module
 from keras_gan.callbacks import TerminateOnNaN
 
@@ -260,8 +261,9 @@ class GAN(keras.Model):
                 `keras.constraints.Constraint`.
             d_penalty: a `keras_gan.penalties.Penalty` or a list of them,
                 added to the discriminator loss.
-            metrics: evaluation metrics `metric.update_state(real, generated)`,
-                updated in `test_step` (`evaluate`, `validation_data`).
+            metrics: evaluation metrics (`keras_gan.metrics` instances or
+                names such as `"fd"`), updated with real and generated
+                batches in `test_step` (`evaluate`, `validation_data`).
             jit_compile: as `keras.Model.compile`.
             steps_per_execution: as `keras.Model.compile`.
             run_eagerly: as `keras.Model.compile`.
@@ -303,7 +305,7 @@ class GAN(keras.Model):
         self.penalty_trackers = [keras.metrics.Mean(name=p.name) for p in self.d_penalties]
         probe = ops.zeros((1,))
         self._tracks_accuracy = self.loss_fn.discriminator_accuracy(probe, probe) is not None
-        self.eval_metrics = list(metrics or [])
+        self.eval_metrics = [metrics_module.get(m) for m in (metrics or [])]
         super().compile(
             optimizer=None,
             loss=None,

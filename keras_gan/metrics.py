@@ -469,3 +469,42 @@ def mixture_scores(samples, centers, std, threshold=3.0):
         "high_quality": float(good.mean()) if len(samples) else 0.0,
         "reverse_kl": reverse_kl,
     }
+
+
+_METRICS = {
+    "fd": FrechetDistance,
+    "frechet_distance": FrechetDistance,
+    "kid": KernelInceptionDistance,
+    "kernel_inception_distance": KernelInceptionDistance,
+    "precision_recall": PrecisionRecall,
+    "density_coverage": DensityCoverage,
+}
+
+
+def serialize(metric):
+    """Returns the Keras config dict of a metric."""
+    return keras.saving.serialize_keras_object(metric)
+
+
+def deserialize(config, custom_objects=None):
+    """Rebuilds a metric from `serialize`'s output."""
+    return keras.saving.deserialize_keras_object(
+        config,
+        module_objects={cls.__name__: cls for cls in (*_METRICS.values(), InceptionScore)},
+        custom_objects=custom_objects,
+    )
+
+
+def get(identifier):
+    """Returns a metric from a name (`"fd"`, `"kid"`, `"precision_recall"`,
+    `"density_coverage"`: on the samples themselves), a config dict or an
+    instance. `InceptionScore` needs a classifier, so it has no name here."""
+    if isinstance(identifier, keras.metrics.Metric):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str) and identifier.lower() in _METRICS:
+        return _METRICS[identifier.lower()]()
+    raise ValueError(
+        f"Unknown GAN metric. Known names: {', '.join(_METRICS)}. Received: metric={identifier!r}"
+    )

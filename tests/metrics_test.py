@@ -253,3 +253,16 @@ def test_inception_score_by_hand():
     assert float(score.result()) == pytest.approx(expected, rel=1e-6)
     with pytest.raises(ValueError, match="features=None"):
         metrics.InceptionScore()
+
+
+def test_get_serialize_deserialize():
+    assert isinstance(metrics.get("fd"), metrics.FrechetDistance)
+    assert isinstance(metrics.get("kid"), metrics.KernelInceptionDistance)
+    pr = metrics.PrecisionRecall(k=4, max_samples=50)
+    restored = metrics.deserialize(metrics.serialize(pr))
+    assert isinstance(restored, metrics.PrecisionRecall) and restored.k == 4
+    assert restored.max_samples == 50
+    with pytest.raises(ValueError, match="Received: metric='fid'"):
+        metrics.get("fid")
+    gan = toy_gan("fd")
+    assert isinstance(gan.eval_metrics[0], metrics.FrechetDistance)
