@@ -105,3 +105,46 @@ def test_unknown_format():
     gan = keras_gan.GAN(generator, discriminator)
     with pytest.raises(ValueError, match="format='onnx'"):
         gan.export_generator("/tmp/never", format="onnx")
+
+
+@pytest.mark.slow
+def test_saved_model_cli_runs_the_sample_signature(tmp_path):
+    import shutil
+
+    gan = trained_gan()
+    path = gan.export_generator(tmp_path / "generator")
+    cli = shutil.which("saved_model_cli") or os.path.join(
+        os.path.dirname(sys.executable), "saved_model_cli"
+    )
+    out_dir = tmp_path / "out"
+    proc = subprocess.run(
+        [
+            cli,
+            "run",
+            "--dir",
+            str(path),
+            "--tag_set",
+            "serve",
+            "--signature_def",
+            "sample",
+            "--input_exprs",
+            "n=3;seed=7",
+            "--outdir",
+            str(out_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"),
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    samples = np.load(out_dir / "samples.npy")
+    np.testing.assert_allclose(samples, gan.generate(3, seed=7), atol=1e-5)
+
+
+def test_generator_saves_alone_for_keras_users(tmp_path):
+    gan = trained_gan()
+    gan.generator.save(tmp_path / "generator.keras")
+    generator = keras.saving.load_model(tmp_path / "generator.keras")
+    z = gan.sample_latent(2, seed=0).numpy()
+    np.testing.assert_allclose(generator(z), gan.generator(z), atol=1e-6)
