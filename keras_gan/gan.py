@@ -13,6 +13,7 @@ from keras_gan import losses as losses_module
 from keras_gan import metrics as metrics_module
 from keras_gan import penalties as penalties_module
 from keras_gan.callbacks import TerminateOnNaN
+from keras_gan.distribute import per_replica_draw
 
 _LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
@@ -375,13 +376,10 @@ class GAN(keras.Model):
         replicas get different noise, and the step equals the single-device
         step on the global batch.
         """
+        shape = (batch_size, self.latent_dim)
         if seed is not None:
-            return self._draw_latent((batch_size, self.latent_dim), seed)
-        replica, count = backend.replicas()
-        if count == 1:
-            return self._draw_latent((batch_size, self.latent_dim), self.seed_generator)
-        z = self._draw_latent((batch_size * count, self.latent_dim), self.seed_generator)
-        return ops.slice(z, (replica * batch_size, 0), (batch_size, self.latent_dim))
+            return self._draw_latent(shape, seed)
+        return per_replica_draw(lambda s: self._draw_latent(s, self.seed_generator), shape)
 
     def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":

@@ -10,6 +10,7 @@ import keras
 from keras import ops
 
 from keras_gan import backend
+from keras_gan.distribute import per_replica_draw
 
 _PACKAGE = "keras_gan"
 
@@ -119,7 +120,10 @@ class GradientPenalty(Penalty):
         fake = ops.cast(fake, real.dtype)
         batch = ops.shape(real)[0]
         eps_shape = (batch,) + (1,) * (len(real.shape) - 1)
-        eps = keras.random.uniform(eps_shape, dtype=real.dtype, seed=seed_generator)
+        eps = per_replica_draw(
+            lambda shape: keras.random.uniform(shape, dtype=real.dtype, seed=seed_generator),
+            eps_shape,
+        )
         interpolated = eps * real + (1.0 - eps) * fake
         _, grads = backend.input_gradients(score_fn, interpolated)
         # The epsilon keeps sqrt differentiable at a zero gradient.

@@ -23,7 +23,7 @@ def build():
                           keras.layers.Dense(1, name="d2")], name="discriminator")
     gan = keras_gan.GAN(g, d, seed=3)
     gan.compile(keras.optimizers.SGD(0.1), keras.optimizers.SGD(0.1), d_steps=2,
-                d_penalty=keras_gan.penalties.R1(1.0))
+                d_penalty=[keras_gan.penalties.R1(1.0), keras_gan.penalties.GradientPenalty(1.0)])
     return gan
 
 x = np.random.default_rng(0).normal(size=(16, 2)).astype("float32")
