@@ -267,12 +267,19 @@ def _knn_radii(x, k):
 
 class _NeighbourMetric(_BufferedFeatureMetric):
     """Base of the k-nearest-neighbour manifold metrics; `result()` is a dict
-    of two logs."""
+    of two logs. Subclasses set `default_k` and `default_name`."""
 
-    def __init__(self, features=None, feature_dim=None, max_samples=1000, k=3, name=None, **kwargs):
+    default_k = 3
+    default_name = None
+
+    def __init__(
+        self, features=None, feature_dim=None, max_samples=1000, k=None, name=None, **kwargs
+    ):
+        k = self.default_k if k is None else k
         if int(k) < 1:
             raise ValueError(f"`k` must be >= 1. Received: k={k}")
         self.k = int(k)
+        name = name or self.default_name
         super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
 
     def get_config(self):
@@ -295,20 +302,12 @@ class PrecisionRecall(_NeighbourMetric):
         features: feature extractor (`None`: the samples, flattened).
         feature_dim: feature size when it cannot be inferred.
         max_samples: points kept per side.
-        k: the neighbour that sets the radii (3 in the paper).
+        k: the neighbour that sets the radii (default 3, the paper's).
         name: metric name (the logs are `precision` and `recall`).
     """
 
-    def __init__(
-        self,
-        features=None,
-        feature_dim=None,
-        max_samples=1000,
-        k=3,
-        name="precision_recall",
-        **kwargs,
-    ):
-        super().__init__(features, feature_dim, max_samples, k, name=name, **kwargs)
+    default_k = 3
+    default_name = "precision_recall"
 
     def result(self):
         if not self.state_built:
@@ -339,20 +338,12 @@ class DensityCoverage(_NeighbourMetric):
         features: feature extractor (`None`: the samples, flattened).
         feature_dim: feature size when it cannot be inferred.
         max_samples: points kept per side.
-        k: the neighbour that sets the radii (5 in the paper).
+        k: the neighbour that sets the radii (default 5, the paper's).
         name: metric name (the logs are `density` and `coverage`).
     """
 
-    def __init__(
-        self,
-        features=None,
-        feature_dim=None,
-        max_samples=1000,
-        k=5,
-        name="density_coverage",
-        **kwargs,
-    ):
-        super().__init__(features, feature_dim, max_samples, k, name=name, **kwargs)
+    default_k = 5
+    default_name = "density_coverage"
 
     def result(self):
         if not self.state_built:
