@@ -46,6 +46,12 @@ def _check_same_sample_shape(fake, real):
         )
 
 
+def _with_regularization(loss, net):
+    """`loss` plus `net`'s own losses (kernel regularizers and the like)."""
+    extra = net.losses
+    return loss + ops.cast(ops.sum(extra), loss.dtype) if extra else loss
+
+
 def _output_layers(model):
     if isinstance(model, keras.Sequential):
         return model.layers[-1:]
@@ -458,10 +464,11 @@ class GAN(keras.Model):
             for p in self.d_penalties
         ]
         total = adversarial + sum(penalties) if penalties else adversarial
-        regularization = self.discriminator.losses
-        if regularization:
-            total = total + ops.cast(ops.sum(regularization), total.dtype)
-        return total, (real_scores, fake_scores, penalties)
+        return _with_regularization(total, self.discriminator), (
+            real_scores,
+            fake_scores,
+            penalties,
+        )
 
     def _discriminator_step(self, real, cond):
         batch = ops.shape(real)[0]
@@ -491,14 +498,18 @@ class GAN(keras.Model):
             )
         real_scores, fake_scores, penalties = aux
         self.d_loss_tracker.update_state(total)
+        self._track_scores(real_scores, fake_scores)
+        for tracker, value in zip(self.penalty_trackers, penalties, strict=True):
+            tracker.update_state(value)
+
+    def _track_scores(self, real_scores, fake_scores):
+        """Logs the mean scores and, for classifying losses, the accuracy."""
         self.d_real_tracker.update_state(ops.mean(ops.cast(real_scores, "float32")))
         self.d_fake_tracker.update_state(ops.mean(ops.cast(fake_scores, "float32")))
         if self._tracks_accuracy:
             self.d_accuracy_tracker.update_state(
                 self.loss_fn.discriminator_accuracy(real_scores, fake_scores)
             )
-        for tracker, value in zip(self.penalty_trackers, penalties, strict=True):
-            tracker.update_state(value)
 
     def _generator_loss(self, real, cond, z):
         fake = self._generate(z, cond, True)
@@ -515,10 +526,7 @@ class GAN(keras.Model):
 
         fake_scores, real_scores = self._frozen_call(self.discriminator, score)
         loss = self.loss_fn.generator_loss(fake_scores, real_scores)
-        regularization = self.generator.losses
-        if regularization:
-            loss = loss + ops.cast(ops.sum(regularization), loss.dtype)
-        return loss
+        return _with_regularization(loss, self.generator)
 
     def _generator_step(self, real, cond):
         z = self.sample_latent(ops.shape(real)[0])
@@ -562,12 +570,7 @@ class GAN(keras.Model):
         fake_scores = self._scores(fake, cond, "generated", training=False)
         self.d_loss_tracker.update_state(self.loss_fn.discriminator_loss(real_scores, fake_scores))
         self.g_loss_tracker.update_state(self.loss_fn.generator_loss(fake_scores, real_scores))
-        self.d_real_tracker.update_state(ops.mean(real_scores))
-        self.d_fake_tracker.update_state(ops.mean(fake_scores))
-        if self._tracks_accuracy:
-            self.d_accuracy_tracker.update_state(
-                self.loss_fn.discriminator_accuracy(real_scores, fake_scores)
-            )
+        self._track_scores(real_scores, fake_scores)
         for metric in self.eval_metrics:
             metric.update_state(real, fake)
         logs = {}
