@@ -157,10 +157,9 @@ class SampleGrid(keras.callbacks.Callback):
             kwargs["labels"] = self.labels
         samples = self.model.generate(self.num_samples, **kwargs)
         path = f"{self.directory}/samples_epoch_{epoch + 1:04d}.png"
-        if samples.ndim == 2 and samples.shape[1] == 2:
-            visualize.save_points(path, samples, title=f"epoch {epoch + 1}")
-        else:
-            visualize.save_image_grid(path, samples, value_range=self.value_range)
+        visualize.save_samples(
+            path, samples, title=f"epoch {epoch + 1}", value_range=self.value_range
+        )
         self.paths.append(path)
 
 

@@ -194,10 +194,7 @@ class GeneratorService:
 
 def _png(samples):
     buffer = io.BytesIO()
-    if samples.ndim == 2 and samples.shape[1] == 2:
-        visualize.save_points(buffer, samples)
-    else:
-        visualize.save_image_grid(buffer, samples, scale=4)
+    visualize.save_samples(buffer, samples)
     return buffer.getvalue()
 
 
