@@ -8,6 +8,12 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
+# The sample-browser test drives Debian's Chromium with Playwright (which
+# downloads no browser of its own); the test set-up installs it if missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export KERAS_GAN_CHROMIUM := $(CHROMIUM)
+
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
 
@@ -21,16 +27,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+$(CHROMIUM):
+	@command -v apt-get >/dev/null || { echo "make test: the browser test needs Chromium at $(CHROMIUM) (Debian: apt-get install chromium), or CHROMIUM=/path/to/chromium"; exit 1; }
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null
+
 demo: $(STAMP)
 	$(PY) -m keras_gan.cli demo --out runs/demo
 
 # pytest exits 5 when it collects no tests: that is a failure here, not a pass.
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): failing"; exit 1; fi; \
 	exit $$rc
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -192,9 +192,17 @@ class GeneratorService:
         return np.asarray(z, dtype="float32"), labels
 
 
-def _png(samples):
+class _Invalid(Exception):
+    """A request body that failed its schema (carries pydantic's error)."""
+
+    def __init__(self, error):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _png(samples, columns=None):
     buffer = io.BytesIO()
-    visualize.save_samples(buffer, samples)
+    visualize.save_samples(buffer, samples, columns=columns)
     return buffer.getvalue()
 
 
@@ -203,7 +211,8 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
     from fastapi import FastAPI, Request
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse, Response
-    from pydantic import BaseModel, ConfigDict, StrictInt
+    from pydantic import BaseModel, ConfigDict, StrictInt, ValidationError
+    from starlette.concurrency import run_in_threadpool
 
     service = GeneratorService(path, max_n=max_n, max_concurrency=max_concurrency)
     app = FastAPI(title="keras-gan generator", version="1")
@@ -232,8 +241,7 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
     async def bad_request(_, exc):
         return error(exc.status, exc.field, exc.message)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid(_, exc):
+    def invalid(exc):
         first = exc.errors()[0]
         loc = [str(part) for part in first.get("loc", []) if part != "body"]
         field = ".".join(loc) or "body"
@@ -242,6 +250,27 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         if first.get("type") == "json_invalid":
             return error(400, "body", f"is not valid JSON ({message})")
         return error(422, field, f"{message}. Received: {field}={received!r}")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_, exc):
+        return invalid(exc)
+
+    async def parse(request, schema):
+        """The body as JSON whatever its Content-Type (`curl -d` sends
+        form-encoded), validated by `schema`; errors name the field."""
+        raw = await request.body()
+        try:
+            body = json.loads(raw)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadRequest("body", f"is not valid JSON ({exc})", status=400) from None
+        try:
+            return schema.model_validate(body)
+        except ValidationError as exc:
+            raise _Invalid(exc) from None
+
+    @app.exception_handler(_Invalid)
+    async def invalid_body(_, exc):
+        return invalid(exc.error)
 
     @app.get("/healthz")
     def healthz():
@@ -254,7 +283,11 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         }
 
     @app.post("/v1/generate")
-    def generate(request: GenerateRequest):
+    async def generate(http: Request):
+        request = await parse(http, GenerateRequest)
+        return await run_in_threadpool(generate_sync, request)
+
+    def generate_sync(request):
         n = service.check_n(request.n)
         seed = service.check_seed(request.seed)
         labels = service.check_labels(request.labels, n)
@@ -268,7 +301,11 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         return {"samples": samples.tolist(), "shape": list(samples.shape), "seed": seed}
 
     @app.post("/v1/interpolate")
-    def interpolate(request: InterpolateRequest):
+    async def interpolate(http: Request):
+        request = await parse(http, InterpolateRequest)
+        return await run_in_threadpool(interpolate_sync, request)
+
+    def interpolate_sync(request):
         steps = service.check_n(request.steps, field="steps")
         if steps < 2:
             raise BadRequest("steps", f"must be >= 2. Received: steps={steps}")
@@ -277,7 +314,8 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         t = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
         labels = service.check_labels(request.labels, steps)
         samples = service.predict((1 - t) * a + t * b, labels)
-        return Response(_png(samples), media_type="image/png")
+        # One row: the strip reads left (seed_a) to right (seed_b).
+        return Response(_png(samples, columns=steps), media_type="image/png")
 
     @app.post("/v1/models/{name}:predict")
     async def predict(name: str, request: Request):
@@ -289,8 +327,6 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, "body", f"is not valid JSON ({exc})")
         z, labels = service.parse_instances(body)
-        from starlette.concurrency import run_in_threadpool
-
         samples = await run_in_threadpool(service.predict, z, labels)
         return {"predictions": samples.tolist()}
 
@@ -334,7 +370,7 @@ img { image-rendering: pixelated; border: 1px solid #ccc; margin-top: 1em; }
 <label>to seed <input id="seed_b" type="number" value="1" min="0"></label>
 <button id="lerp">Interpolate</button>
 </p>
-<img id="strip" alt="interpolation strip" width="576">
+<img id="strip" alt="interpolation strip" width="768">
 <p id="status"></p>
 <script>
 const conditional = __CONDITIONAL__, classes = __CLASSES__;

@@ -76,13 +76,13 @@ def save_points(path, samples, real=None, title=None, limits=None):
     return path
 
 
-def save_samples(path, samples, title=None, scale=4, value_range=(-1.0, 1.0)):
+def save_samples(path, samples, title=None, scale=4, value_range=(-1.0, 1.0), columns=None):
     """Writes generated samples as a PNG: 2-D points as a scatter plot,
-    anything else as a tiled image grid."""
+    anything else as a tiled image grid (`columns` wide, square by default)."""
     samples = np.asarray(samples)
     if samples.ndim == 2 and samples.shape[1] == 2:
         return save_points(path, samples, title=title)
-    return save_image_grid(path, samples, scale=scale, value_range=value_range)
+    return save_image_grid(path, samples, columns=columns, scale=scale, value_range=value_range)
 
 
 def save_history(path, histories, keys=("d_loss", "g_loss", "d_accuracy")):

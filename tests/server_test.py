@@ -41,10 +41,10 @@ class Server:
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def request(self, method, path, body=None, raw=None):
+    def request(self, method, path, body=None, raw=None, content_type="application/json"):
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
+        req.add_header("Content-Type", content_type)
         try:
             with urllib.request.urlopen(req, timeout=60) as response:
                 return response.status, response.headers.get("Content-Type"), response.read()
@@ -109,6 +109,21 @@ def test_generate_png_and_npy(server, image_gan):
     np.testing.assert_allclose(np.load(io.BytesIO(body)), image_gan.generate(2, seed=3), atol=1e-5)
 
 
+def test_json_body_without_a_json_content_type(server, image_gan):
+    """`curl -d '{...}'` sends application/x-www-form-urlencoded: still JSON here."""
+    form = "application/x-www-form-urlencoded"
+    status, _, body = server.request("POST", "/v1/generate", {"n": 2, "seed": 1}, content_type=form)
+    assert status == 200
+    samples = json.loads(body)["samples"]
+    np.testing.assert_allclose(samples, image_gan.generate(2, seed=1), atol=1e-5)
+    status, _, body = server.request("POST", "/v1/generate", {"n": 0}, content_type=form)
+    assert status == 422 and json.loads(body)["field"] == "n"
+    status, _, body = server.request(
+        "POST", "/v1/interpolate", {"seed_a": 0, "seed_b": 1}, content_type=form
+    )
+    assert status == 200
+
+
 def test_tf_serving_predict(server, image_gan):
     z = np.random.default_rng(0).normal(size=(3, 8)).astype("float32")
     status, _, body = server.request(
@@ -124,6 +139,8 @@ def test_interpolation_and_page(server):
         "POST", "/v1/interpolate", {"seed_a": 0, "seed_b": 1, "steps": 5}
     )
     assert status == 200 and kind == "image/png"
+    # One row of 5 tiles of 8x8 with 1-pixel gaps, scaled x4.
+    assert Image.open(io.BytesIO(body)).size == ((5 * 9 + 1) * 4, 10 * 4)
     status, kind, body = server.request("GET", "/")
     assert status == 200 and b"keras-gan generator" in body
 
@@ -139,6 +156,9 @@ def test_interpolation_and_page(server):
         ("/v1/generate", {"n": 2, "format": "gif"}, None, 422, "format"),
         ("/v1/generate", {"n": 2, "labels": [1, 2]}, None, 422, "labels"),
         ("/v1/generate", {"n": 2, "bogus": 1}, None, 422, "bogus"),
+        ("/v1/generate", [1, 2], None, 422, "body"),
+        ("/v1/interpolate", {"seed_a": "x", "seed_b": 1}, None, 422, "seed_a"),
+        ("/v1/interpolate", None, b"", 400, "body"),
         ("/v1/models/generator:predict", None, b"[[1", 400, "body"),
         ("/v1/models/generator:predict", {"inputs": []}, None, 400, "instances"),
         ("/v1/models/generator:predict", {"instances": [[0.0] * 3]}, None, 400, "instances[0]"),
