@@ -9,7 +9,9 @@ from keras_gan import (
     metrics,
     models,
     penalties,
+    recipes,
     saving,
+    tuning,
     visualize,
 )
 from keras_gan.gan import GAN, ConditionalGAN
@@ -26,6 +28,8 @@ __all__ = [
     "metrics",
     "models",
     "penalties",
+    "recipes",
     "saving",
+    "tuning",
     "visualize",
 ]

@@ -1,7 +1,11 @@
 import os
+import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Feature extractors built by the suite (the digits classifier) are cached in
+# a directory of this run's own, never in the user's ~/.cache.
+os.environ["KERAS_GAN_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402

@@ -18,6 +18,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gan.metrics import features as _features
+
 
 def _output_dim(features):
     if features is None:
@@ -46,14 +48,24 @@ class _FeatureMetric(keras.metrics.Metric):
     create their state in `_build_state(dim)`.
     """
 
+    #: The log name without a feature tag (subclasses set it).
+    base_name = None
+
     def __init__(self, features=None, feature_dim=None, name=None, **kwargs):
         kwargs.pop("dtype", None)
-        super().__init__(name=name, dtype="float64", **kwargs)
+        # Extractors from keras_gan.metrics.features carry a tag that goes into
+        # the log names ("fd_digits", "fid_keras_inception"): a number computed
+        # on Keras' InceptionV3 is never logged as if it were TF-Inception FID.
+        self.tag = None if features is None else _features.tag_of(features)
+        super().__init__(name=name or self.default_log_name(), dtype="float64", **kwargs)
         self.features = features
         self.feature_dim = feature_dim or _output_dim(features)
         self.state_built = False
         if self.feature_dim:
             self._build(self.feature_dim)
+
+    def default_log_name(self):
+        return self.base_name + (f"_{self.tag}" if self.tag else "")
 
     def _build(self, dim):
         self.feature_dim = int(dim)
@@ -82,16 +94,28 @@ class _FeatureMetric(keras.metrics.Metric):
         return out
 
     def get_config(self):
+        # A keras_gan extractor is saved as the builder call that made it (its
+        # weights are cached or downloaded, not in the config); a user's model
+        # as its Keras config (architecture only).
+        spec = None if self.features is None else _features.spec(self.features)
         return {
             "name": self.name,
             "feature_dim": self.feature_dim,
-            "features": keras.saving.serialize_keras_object(self.features),
+            "features": (
+                {"keras_gan_features": spec}
+                if spec is not None
+                else keras.saving.serialize_keras_object(self.features)
+            ),
         }
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        config["features"] = keras.saving.deserialize_keras_object(config.get("features"))
+        features = config.get("features")
+        if isinstance(features, dict) and "keras_gan_features" in features:
+            config["features"] = _features.rebuild(features["keras_gan_features"])
+        else:
+            config["features"] = keras.saving.deserialize_keras_object(features)
         return cls(**config)
 
 
@@ -112,7 +136,9 @@ class FrechetDistance(_FeatureMetric):
         features: a `keras.Model` from samples to feature vectors, or `None`.
         feature_dim: the feature size, when it cannot be read off `features`;
             otherwise inferred (from the first batch with `features=None`).
-        name: the log name, `"fd"` by default.
+        name: the log name; by default `"fd"`, `"fd_digits"` on
+            `features.digits_classifier()`, `"fid_keras_inception"` on
+            `features.inception_v3()`.
 
     Example:
 
@@ -122,7 +148,14 @@ class FrechetDistance(_FeatureMetric):
     ```
     """
 
-    def __init__(self, features=None, feature_dim=None, name="fd", **kwargs):
+    base_name = "fd"
+
+    def default_log_name(self):
+        return (
+            "fid_keras_inception" if self.tag == "keras_inception" else super().default_log_name()
+        )
+
+    def __init__(self, features=None, feature_dim=None, name=None, **kwargs):
         self._stats = None
         super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
 
@@ -230,10 +263,13 @@ class KernelInceptionDistance(_BufferedFeatureMetric):
         feature_dim: the feature size when it cannot be read off `features`;
             otherwise inferred (from the first batch with `features=None`).
         max_samples: feature vectors kept per side (bounded memory).
-        name: the log name, `"kid"` by default.
+        name: the log name; `"kid"` by default, `"kid_<tag>"` on a
+            `keras_gan.metrics.features` extractor (`kid_keras_inception`).
     """
 
-    def __init__(self, features=None, feature_dim=None, max_samples=1000, name="kid", **kwargs):
+    base_name = "kid"
+
+    def __init__(self, features=None, feature_dim=None, max_samples=1000, name=None, **kwargs):
         super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
 
     def _kernel(self, a, b):
@@ -267,10 +303,11 @@ def _knn_radii(x, k):
 
 class _NeighbourMetric(_BufferedFeatureMetric):
     """Base of the k-nearest-neighbour manifold metrics; `result()` is a dict
-    of two logs. Subclasses set `default_k` and `default_name`."""
+    of two logs (`log_names`, tagged like the metric's name). Subclasses set
+    `default_k`, `base_name` and `log_names`."""
 
     default_k = 3
-    default_name = None
+    log_names = ()
 
     def __init__(
         self, features=None, feature_dim=None, max_samples=1000, k=None, name=None, **kwargs
@@ -279,8 +316,13 @@ class _NeighbourMetric(_BufferedFeatureMetric):
         if int(k) < 1:
             raise ValueError(f"`k` must be >= 1. Received: k={k}")
         self.k = int(k)
-        name = name or self.default_name
         super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
+
+    def _logs(self, *values):
+        suffix = f"_{self.tag}" if self.tag else ""
+        if not self.state_built:
+            values = [ops.convert_to_tensor(0.0, "float64")] * len(self.log_names)
+        return {name + suffix: value for name, value in zip(self.log_names, values, strict=True)}
 
     def get_config(self):
         config = super().get_config()
@@ -296,7 +338,8 @@ class PrecisionRecall(_NeighbourMetric):
     the distance to the point's `k`-th nearest neighbour in the same set.
     `precision` is the fraction of generated points inside the real
     manifold; `recall` the fraction of real points inside the generated one.
-    Logged as `precision` and `recall`.
+    Logged as `precision` and `recall` (`precision_digits`, ... on a
+    `keras_gan.metrics.features` extractor).
 
     Args:
         features: feature extractor (`None`: the samples, flattened).
@@ -307,21 +350,20 @@ class PrecisionRecall(_NeighbourMetric):
     """
 
     default_k = 3
-    default_name = "precision_recall"
+    base_name = "precision_recall"
+    log_names = ("precision", "recall")
 
     def result(self):
         if not self.state_built:
-            zero = ops.convert_to_tensor(0.0, "float64")
-            return {"precision": zero, "recall": zero}
+            return self._logs()
         real, fake = self._filled("real"), self._filled("fake")
         real_radii, fake_radii = _knn_radii(real, self.k), _knn_radii(fake, self.k)
         fake_to_real = _distances(fake, real)  # (n_fake, n_real)
         inside_real = ops.any(fake_to_real <= real_radii[None, :], axis=1)
         inside_fake = ops.any(ops.transpose(fake_to_real) <= fake_radii[None, :], axis=1)
-        return {
-            "precision": ops.mean(ops.cast(inside_real, "float64")),
-            "recall": ops.mean(ops.cast(inside_fake, "float64")),
-        }
+        return self._logs(
+            ops.mean(ops.cast(inside_real, "float64")), ops.mean(ops.cast(inside_fake, "float64"))
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -332,7 +374,7 @@ class DensityCoverage(_NeighbourMetric):
     real neighbour distance:
     `density = 1 / (k M) sum_j sum_i 1[g_j in B_i]` (over M generated points)
     and `coverage = 1 / N sum_i 1[some g_j in B_i]` (over N real points).
-    Logged as `density` and `coverage`.
+    Logged as `density` and `coverage` (tagged like `PrecisionRecall`'s).
 
     Args:
         features: feature extractor (`None`: the samples, flattened).
@@ -343,20 +385,20 @@ class DensityCoverage(_NeighbourMetric):
     """
 
     default_k = 5
-    default_name = "density_coverage"
+    base_name = "density_coverage"
+    log_names = ("density", "coverage")
 
     def result(self):
         if not self.state_built:
-            zero = ops.convert_to_tensor(0.0, "float64")
-            return {"density": zero, "coverage": zero}
+            return self._logs()
         real, fake = self._filled("real"), self._filled("fake")
         radii = _knn_radii(real, self.k)
         inside = ops.cast(_distances(fake, real) <= radii[None, :], "float64")  # (M, N)
         m = ops.cast(ops.shape(fake)[0], "float64")
-        return {
-            "density": ops.sum(inside) / (self.k * m),
-            "coverage": ops.mean(ops.cast(ops.max(inside, axis=0) > 0, "float64")),
-        }
+        return self._logs(
+            ops.sum(inside) / (self.k * m),
+            ops.mean(ops.cast(ops.max(inside, axis=0) > 0, "float64")),
+        )
 
 
 @keras.saving.register_keras_serializable(package="keras_gan")
@@ -369,13 +411,19 @@ class InceptionScore(_FeatureMetric):
     the sum of `p(y|x)` and of `sum_y p log p`. Real samples are ignored.
 
     Args:
-        features: the classifier, samples -> class logits (required). Name
-            the metric for it (`is_digits`, ...): the number depends on it.
+        features: the classifier, samples -> class logits (required), e.g.
+            `features.digits_classifier(output="logits")`.
         feature_dim: number of classes when it cannot be read off.
-        name: the log name, `"inception_score"` by default.
+        name: the log name; `"inception_score"` by default, `"is_digits"`
+            on the digits classifier: the number depends on the classifier.
     """
 
-    def __init__(self, features=None, feature_dim=None, name="inception_score", **kwargs):
+    base_name = "inception_score"
+
+    def default_log_name(self):
+        return f"is_{self.tag}" if self.tag else self.base_name
+
+    def __init__(self, features=None, feature_dim=None, name=None, **kwargs):
         if features is None:
             raise ValueError(
                 "InceptionScore needs a classifier that returns logits. Received: features=None"
@@ -411,6 +459,61 @@ class InceptionScore(_FeatureMetric):
     def reset_state(self):
         for v in self._sums or ():
             v.assign(ops.zeros(v.shape, "float64"))
+
+
+def digits_scores(generated, reference, requested_labels=None, seed=0, k=3):
+    """Scores 8x8 digit samples against held-out real digits.
+
+    Everything is measured by `features.digits_classifier(seed=seed)`, a CNN
+    trained on the `"classifier"` part of `keras_gan.data.digits_split(seed)`;
+    `reference` should be its `"reference"` part (and the GAN trained on its
+    `"gan"` part), so neither the judge nor the yardstick saw the GAN's data.
+
+    Args:
+        generated: `(n, 8, 8, 1)` samples in [-1, 1].
+        reference: `(m, 8, 8, 1)` held-out real digits.
+        requested_labels: for a conditional generator, the label each sample
+            was asked for: adds `label_agreement`.
+        seed: the classifier's seed.
+        k: the neighbour of the precision/recall manifolds.
+
+    Returns:
+        A dict: `precision`, `recall` (k-NN manifolds, `PrecisionRecall`),
+        `density`, `coverage` (`DensityCoverage`), `fd` (Fréchet distance of
+        the classifier's 128 features, `FrechetDistance`), `classes_covered`
+        (classes that receive at least a tenth of their uniform share of the
+        samples, out of 10), `label_kl` (KL divergence of the predicted-label
+        histogram from the reference's label histogram) and, with
+        `requested_labels`, `label_agreement` (fraction classified as asked).
+    """
+    generated = np.asarray(generated, "float32")
+    reference = np.asarray(reference, "float32")
+    feats = _features.digits_classifier("features", seed=seed)
+    logits = _features.digits_classifier("logits", seed=seed)
+    size = max(len(generated), len(reference))
+    scores = {}
+    for metric in (
+        PrecisionRecall(feats, k=k, max_samples=size),
+        DensityCoverage(feats, max_samples=size),
+        FrechetDistance(feats),
+    ):
+        metric.update_state(reference, generated)
+        result = metric.result()
+        if not isinstance(result, dict):
+            result = {"fd": result}
+        scores.update({key.removesuffix("_digits"): float(v) for key, v in result.items()})
+    predicted = np.argmax(logits.predict(generated, verbose=0), axis=-1)
+    reference_labels = np.argmax(logits.predict(reference, verbose=0), axis=-1)
+    p_gen = np.bincount(predicted, minlength=10) / len(predicted)
+    p_ref = np.bincount(reference_labels, minlength=10) / len(reference_labels)
+    scores["classes_covered"] = int(np.sum(p_gen >= 0.1 / 10))
+    nonzero = p_gen > 0
+    scores["label_kl"] = float(
+        np.sum(p_gen[nonzero] * np.log(p_gen[nonzero] / np.maximum(p_ref[nonzero], 1e-12)))
+    )
+    if requested_labels is not None:
+        scores["label_agreement"] = float(np.mean(predicted == np.asarray(requested_labels)))
+    return scores
 
 
 def mixture_scores(samples, centers, std, threshold=3.0):
