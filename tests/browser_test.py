@@ -8,7 +8,7 @@ a conditional generator, and draw the interpolation strip.
 Run as a script, it serves an exported generator and saves the screenshot
 used in docs/serving.md:
 
-    python -m tests.browser_test runs/demo/generator docs/images/server_page.png
+    python -m tests.browser_test runs/demo/conditional_generator docs/images/server_page.png
 """
 
 import os

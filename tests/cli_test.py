@@ -20,9 +20,16 @@ def test_quick_demo_writes_every_file(tmp_path, capsys):
         assert os.path.getsize(out / name) > 0
     assert (out / "gan.keras").stat().st_size > 0
     assert (out / "generator" / "saved_model.pb").exists()
+    assert (out / "conditional_generator" / "saved_model.pb").exists()
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["ring"]["mode_scores"]["num_modes"] == 8
     assert set(metrics["digits"]["final_logs"]) >= {"d_loss", "g_loss", "d_accuracy"}
     assert 0.0 <= metrics["conditional_digits"]["label_agreement"] <= 1.0
+    scores = metrics["digits"]["scores"]
+    assert set(scores) == {"GAN", "floor", "ceiling"}
+    for row in scores.values():
+        assert set(row) >= {"precision", "recall", "fd", "classes_covered", "label_kl"}
+    assert scores["ceiling"]["precision"] > 0.8  # real digits against real digits
     printed = capsys.readouterr().out
     assert str(out / "metrics.json") in printed
+    assert "floor" in printed and "ceiling" in printed and "keras-gan serve" in printed

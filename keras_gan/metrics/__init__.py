@@ -516,6 +516,43 @@ def digits_scores(generated, reference, requested_labels=None, seed=0, k=3):
     return scores
 
 
+def digits_baselines(n=400, seed=0, components=40, covariance_type="diag"):
+    """The floor and ceiling rows for `digits_scores`, on `digits_split(0)`.
+
+    - floor: a `components`-component Gaussian mixture (scikit-learn) fitted
+      on the pixels of the `"gan"` part, `n` samples clipped to [-1, 1];
+    - ceiling: `n` real digits of the `"gan"` part, scored as if generated.
+
+    Diagonal covariances by default: with 797 digits, 40 full 64x64
+    covariances rest on ~20 digits each, so their samples stay within the
+    span of a few training digits (a near-memorizer, reported separately by
+    `benchmarks/quality_digits.py`), not a floor.
+
+    Returns:
+        `{"floor": scores, "ceiling": scores}`, each from `digits_scores`
+        against the `"reference"` part.
+    """
+    from sklearn.mixture import GaussianMixture
+
+    from keras_gan import data
+
+    split = data.digits_split(seed=0)
+    x, _ = split["gan"]
+    reference, _ = split["reference"]
+    mixture = GaussianMixture(
+        components, covariance_type=covariance_type, max_iter=500, random_state=seed
+    )
+    mixture.fit(x.reshape(len(x), -1))
+    floor, _ = mixture.sample(n)
+    floor = np.clip(floor, -1.0, 1.0).astype("float32")
+    floor = floor[np.random.default_rng(seed).permutation(n)].reshape(n, 8, 8, 1)
+    real = x[np.random.default_rng(seed).choice(len(x), n, replace=False)]
+    return {
+        "floor": digits_scores(floor, reference, seed=0),
+        "ceiling": digits_scores(real, reference, seed=0),
+    }
+
+
 def mixture_scores(samples, centers, std, threshold=3.0):
     """Mode coverage of generated points on a Gaussian mixture.
 
