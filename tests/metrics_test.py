@@ -106,6 +106,18 @@ def test_frechet_distance_in_fit_validation():
     assert set(gan.evaluate(x, batch_size=64, return_dict=True, verbose=0)) >= {"fd", "d_loss"}
 
 
+def test_metrics_with_unknown_validation_batch_size():
+    """Validation batches from `from_numpy(drop_remainder=False)` have an
+    unknown static batch size: the feature size must stay known."""
+    gan = toy_gan(metrics.FrechetDistance())
+    gan.compile("adam", "adam", metrics=["fd", metrics.PrecisionRecall(max_samples=200)])
+    x = data.ring(512)
+    val = data.from_numpy(data.ring(150, seed=1), batch_size=64, drop_remainder=False)
+    history = gan.fit(x, batch_size=64, epochs=1, validation_data=val, verbose=0)
+    assert np.isfinite(history.history["val_fd"][0])
+    assert 0.0 <= history.history["val_precision"][0] <= 1.0
+
+
 def test_model_checkpoint_keeps_the_best_generator_by_val_fd(tmp_path):
     import keras
 

@@ -82,7 +82,9 @@ class _FeatureMetric(keras.metrics.Metric):
             if self.features is not None:
                 x = self.features(x, training=False)
             x = ops.convert_to_tensor(x)
-            f = ops.cast(ops.reshape(x, (ops.shape(x)[0], -1)), "float64")
+            # Flatten to (batch, features) with the feature size static, even
+            # when the batch size is not (validation batches with a remainder).
+            f = ops.cast(ops.reshape(x, (-1, int(np.prod(x.shape[1:])))), "float64")
             if not self.state_built:
                 self._build(f.shape[-1])
             if f.shape[-1] != self.feature_dim:
