@@ -115,7 +115,10 @@ class SampleGrid(keras.callbacks.Callback):
 
     Image data (`(n, h, w[, c])`) becomes a tiled grid; 2-D points become a
     scatter plot. The same `seed` is used every time, so successive files show
-    how the same latent vectors evolve.
+    how the same latent vectors evolve. When a `keras.callbacks.TensorBoard`
+    is among `fit`'s callbacks, the picture is also written to its training
+    log as an image summary named `samples` (step: the epoch), so the
+    IMAGES tab shows training progress beside the loss curves.
 
     Args:
         directory: folder for `samples_epoch_XXXX.png`.
@@ -146,6 +149,25 @@ class SampleGrid(keras.callbacks.Callback):
         self.labels = labels
         self.value_range = value_range
         self.paths = []
+        self.tensorboard = None  # set by GAN.fit when a TensorBoard callback is present
+
+    @staticmethod
+    def link_tensorboard(callbacks):
+        """Points every `SampleGrid` among `callbacks` at the first
+        `keras.callbacks.TensorBoard` there (what `GAN.fit` calls)."""
+        boards = [cb for cb in callbacks if isinstance(cb, keras.callbacks.TensorBoard)]
+        for cb in callbacks:
+            if isinstance(cb, SampleGrid) and boards:
+                cb.tensorboard = boards[0]
+
+    def _write_summary(self, path, step):
+        from PIL import Image
+
+        board = self.tensorboard
+        picture = np.asarray(Image.open(path).convert("RGB"))[None]
+        with board._train_writer.as_default():
+            board.summary.image("samples", picture, step=step)
+        board._train_writer.flush()
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
@@ -161,6 +183,8 @@ class SampleGrid(keras.callbacks.Callback):
             path, samples, title=f"epoch {epoch + 1}", value_range=self.value_range
         )
         self.paths.append(path)
+        if self.tensorboard is not None:
+            self._write_summary(path, epoch + 1)
 
 
 class ConvergenceMonitor(keras.callbacks.Callback):

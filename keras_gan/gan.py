@@ -12,7 +12,7 @@ from keras_gan import constraints as constraints_module
 from keras_gan import losses as losses_module
 from keras_gan import metrics as metrics_module
 from keras_gan import penalties as penalties_module
-from keras_gan.callbacks import TerminateOnNaN
+from keras_gan.callbacks import SampleGrid, TerminateOnNaN
 from keras_gan.distribute import per_replica_draw
 
 _LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -586,8 +586,10 @@ class GAN(keras.Model):
         """`keras.Model.fit`; a `keras.callbacks.TerminateOnNaN` among the
         callbacks is upgraded to `keras_gan.callbacks.TerminateOnNaN`, which
         watches the GAN's losses (there is no `loss` log) and names the one
-        that went non-finite."""
+        that went non-finite, and a `keras_gan.callbacks.SampleGrid` writes
+        its pictures to a `keras.callbacks.TensorBoard` among them too."""
         callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
+        SampleGrid.link_tensorboard(callbacks)
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     # ------------------------------------------------------------------ sampling

@@ -35,6 +35,37 @@ def test_sample_grid_writes_images_every_n_epochs(tmp_path):
     assert not np.array_equal(first, second)  # the generator moved
 
 
+def test_sample_grid_writes_tensorboard_image_summaries(tmp_path):
+    import io
+
+    import tensorflow as tf
+    from tensorboard.backend.event_processing.event_accumulator import (
+        TENSORS,
+        EventAccumulator,
+    )
+
+    gan = small_gan()
+    grid = SampleGrid(tmp_path / "png", every=2, num_samples=9, seed=1)
+    board = keras.callbacks.TensorBoard(str(tmp_path / "logs"))
+    images = keras_gan.data.digits(return_labels=False)[:32]
+    gan.fit(images, batch_size=16, epochs=4, verbose=0, callbacks=[board, grid])
+    assert grid.tensorboard is board
+    events = EventAccumulator(str(tmp_path / "logs" / "train"), size_guidance={TENSORS: 0})
+    events.Reload()
+    # tf.summary.image (v2) stores [width, height, PNG] as a string tensor.
+    pictures = events.Tensors("samples")
+    assert [p.step for p in pictures] == [2, 4]
+    width, height, png = tf.make_ndarray(pictures[0].tensor_proto)
+    picture = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+    expected = np.asarray(Image.open(grid.paths[0]).convert("RGB"))
+    assert (int(width), int(height)) == Image.open(grid.paths[0]).size
+    np.testing.assert_array_equal(picture, expected)  # the PNG file of that epoch
+    # Without a TensorBoard callback nothing is linked.
+    other = SampleGrid(tmp_path / "png2")
+    gan.fit(images, batch_size=16, epochs=1, verbose=0, callbacks=[other])
+    assert other.tensorboard is None
+
+
 def test_sample_grid_scatters_points(tmp_path):
     gan = small_gan(image=False)
     grid = SampleGrid(tmp_path, num_samples=50)
