@@ -554,7 +554,7 @@ class GAN(keras.Model):
             self._generator_step(real, cond)
         if self.ema_generator is not None:
             self._update_ema(ops.shape(real)[0])
-        return self._training_logs()
+        return backend.mean_across_replicas(self._training_logs())
 
     def test_step(self, data):
         """Scores a batch without updating anything; updates the evaluation
@@ -580,7 +580,7 @@ class GAN(keras.Model):
             result = m.result()
             # Two-valued metrics (precision / recall, ...) log each value.
             logs.update(result if isinstance(result, dict) else {m.name: result})
-        return logs
+        return backend.mean_across_replicas(logs)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`; a `keras.callbacks.TerminateOnNaN` among the

@@ -41,3 +41,28 @@ def replicas():
 def run_train_step(step_fn, data):
     """TensorFlow's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)
+
+
+def multi_worker():
+    """Whether training runs under a MultiWorkerMirroredStrategy spanning
+    more than one worker."""
+    strategy = tf.distribute.get_strategy()
+    return (
+        isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        and strategy.extended._in_multi_worker_mode()
+    )
+
+
+def mean_across_replicas(logs):
+    """Makes logs average correctly over the workers of a multi-worker run.
+
+    Keras 3.15 combines logs across workers with `strategy.reduce("MEAN", v,
+    axis=0)`, which fails on scalars ("Invalid reduction dimension 0 for
+    input with 0 dimensions", tensorflow/tensorflow#72388). Under a
+    multi-worker strategy each log is returned as a 1-element vector, whose
+    mean along axis 0 over all replicas is the global mean, a scalar again.
+    Unchanged otherwise.
+    """
+    if not multi_worker():
+        return logs
+    return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
