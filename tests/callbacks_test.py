@@ -205,3 +205,27 @@ def test_generator_ema_is_saved_and_exported(tmp_path):
 def test_generator_ema_bad_half_life():
     with pytest.raises(ValueError, match="half_life_images=0"):
         keras_gan.callbacks.GeneratorEMA(0)
+
+
+def test_ema_and_sample_grid_are_unchanged_by_steps_per_execution(tmp_path):
+    """With steps_per_execution > 1 Keras runs several train steps per call:
+    the EMA (updated inside the step) and the epoch-level grids must match."""
+    images = keras_gan.data.digits(return_labels=False)[:48]
+    results = []
+    for steps in (1, 3):
+        keras.utils.set_random_seed(0)
+        generator = keras_gan.models.dcgan_generator(latent_dim=4, image_size=8, width=4)
+        discriminator = keras_gan.models.dcgan_discriminator(image_size=8, width=4)
+        gan = keras_gan.GAN(generator, discriminator, seed=0)
+        gan.compile(
+            keras.optimizers.SGD(0.01), keras.optimizers.SGD(0.01), steps_per_execution=steps
+        )
+        grid = SampleGrid(tmp_path / f"spe{steps}", num_samples=4)
+        ema = keras_gan.callbacks.GeneratorEMA(half_life_images=32)
+        gan.fit(images, batch_size=8, epochs=2, shuffle=False, verbose=0, callbacks=[ema, grid])
+        results.append(([np.array(w) for w in gan.ema_generator.weights], grid.paths))
+    (ema1, paths1), (ema3, paths3) = results
+    for a, b in zip(ema1, ema3, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert [p.rsplit("/", 1)[1] for p in paths1] == [p.rsplit("/", 1)[1] for p in paths3]
+    assert len(paths3) == 2
