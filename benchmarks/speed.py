@@ -10,11 +10,22 @@ the first epoch of each (tracing) is not counted. The ratio of median
 throughputs is printed: >= 1.0 means `gan.fit` is at least as fast.
 
     python benchmarks/speed.py [--steps 60] [--repeats 7] [--jit]
+    python benchmarks/speed.py --suite      # the table of docs/performance.md
+
+`--suite` runs, each in a fresh process, the toy MLP (batch 256) and DCGANs
+of 28x28 and 64x64 (batch 64), without and with XLA, medians of 3, and the
+peak memory of each side measured alone in its own process (`--only fit` /
+`--only loop`: peak resident memory on the CPU, TensorFlow's peak GPU
+allocation on a GPU).
 """
 
 import argparse
+import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -45,8 +56,10 @@ def adam():
 def dataset(args):
     if args.model == "mlp":
         images = data.ring(20_000, seed=0)
-    else:
+    elif args.image_size % 8 == 0:
         images = data.digits(image_size=args.image_size, return_labels=False)
+    else:  # e.g. 28x28: the digits resized
+        images = tf.image.resize(data.digits(return_labels=False), [args.image_size] * 2).numpy()
     return data.from_numpy(images, batch_size=args.batch_size, seed=0).repeat()
 
 
@@ -111,7 +124,7 @@ class Alternate(keras.callbacks.Callback):
         self.loop_times.append(self.loop(self.steps))
 
 
-def main(argv=None):
+def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60, help="train steps per timed run")
     parser.add_argument("--repeats", type=int, default=7, help="timed runs of each")
@@ -129,9 +142,15 @@ def main(argv=None):
         default=1,
         help="gan.fit's steps_per_execution (Keras' knob for per-step overhead)",
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--only", choices=["fit", "loop"], help="run one side alone and print its peak memory"
+    )
+    parser.add_argument("--suite", action="store_true", help="the whole table, fresh processes")
+    parser.add_argument("--json", action="store_true", help="print one JSON line of results")
+    return parser.parse_args(argv)
 
-    loop = make_loop(*build(args, 0), args)
+
+def build_gan(args):
     gan = keras_gan.GAN(*build(args, 0), seed=0)
     gan.compile(
         adam(),
@@ -140,6 +159,33 @@ def main(argv=None):
         jit_compile=args.jit,
         steps_per_execution=args.steps_per_execution,
     )
+    return gan
+
+
+def peak_memory_mib():
+    """TensorFlow's peak allocation on the GPU when there is one, else the
+    process's peak resident memory (Linux reports KiB)."""
+    if tf.config.list_physical_devices("GPU"):
+        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, "GPU peak"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak RSS"
+
+
+def only(args):
+    """Trains one side alone for (repeats + 1) x steps steps; returns MiB."""
+    steps = (args.repeats + 1) * args.steps
+    if args.only == "loop":
+        make_loop(*build(args, 0), args)(steps)
+    else:
+        build_gan(args).fit(
+            dataset(args), epochs=1, steps_per_epoch=steps, verbose=0, shuffle=False
+        )
+    return peak_memory_mib()
+
+
+def measure(args):
+    """Alternating fit / loop timing in this process; returns a dict."""
+    loop = make_loop(*build(args, 0), args)
+    gan = build_gan(args)
     timer = Alternate(loop, args.steps)
     # Epoch 1 of each (tracing, first calls) is not counted.
     gan.fit(
@@ -151,35 +197,93 @@ def main(argv=None):
         callbacks=[timer],
     )
     times = {"gan.fit": timer.fit_times[1:], "tf.function loop": timer.loop_times[1:]}
-    device = tf.config.list_physical_devices("GPU") or ["CPU"]
-    print(
-        (
-            "MLP 128x128 on the ring"
-            if args.model == "mlp"
-            else f"DCGAN {args.image_size}x{args.image_size}, width {args.width}"
-        )
-        + f", batch "
-        f"{args.batch_size}, {args.steps} steps x {args.repeats} alternating runs, "
-        f"XLA {'on' if args.jit else 'off'}, steps_per_execution "
-        f"{args.steps_per_execution}, device {device[0]}"
-    )
-    medians = {}
-    for name, values in times.items():
-        medians[name] = statistics.median(values)
-        per_step = ", ".join(f"{1000 * v / args.steps:.1f}" for v in values)
-        print(f"  {name:18s} {args.steps / medians[name]:7.1f} steps/s  (ms/step: {per_step})")
-    ratio = medians["tf.function loop"] / medians["gan.fit"]
-    # Each fit epoch and the loop run right after it share the machine's
-    # state; their ratio cancels slow drifts that the medians alone keep.
+    medians = {name: statistics.median(values) for name, values in times.items()}
     paired = sorted(
         lo / fi for fi, lo in zip(times["gan.fit"], times["tf.function loop"], strict=True)
     )
-    print(f"  throughput ratio gan.fit / loop = {ratio:.3f} (ratio of medians)")
+    return {
+        "times": times,
+        "steps_per_s": {name: args.steps / m for name, m in medians.items()},
+        "ratio": medians["tf.function loop"] / medians["gan.fit"],
+        "paired": paired,
+    }
+
+
+def describe(args):
+    model = (
+        "MLP 2x128 on the ring"
+        if args.model == "mlp"
+        else f"DCGAN {args.image_size}x{args.image_size}, width {args.width}"
+    )
+    return f"{model}, batch {args.batch_size}"
+
+
+SUITE = [
+    ["--model", "mlp", "--batch-size", "256", "--steps", "100"],
+    ["--model", "dcgan", "--image-size", "28", "--batch-size", "64", "--steps", "40"],
+    ["--model", "dcgan", "--image-size", "64", "--batch-size", "64", "--steps", "10"],
+]
+
+
+def suite():
+    """Each configuration in fresh processes: timing, then each side alone."""
+
+    def child(extra):
+        command = [sys.executable, os.path.abspath(__file__), "--json", *extra]
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    device = tf.config.list_physical_devices("GPU") or ["CPU"]
+    print(f"device {device[0]}; medians of 3 alternating runs; ratio = fit / loop throughput")
+    header = f"{'model':34s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
+    print(header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}")
+    rows = []
+    for config in SUITE:
+        for jit in ([], ["--jit"]):
+            extra = [*config, *jit, "--repeats", "3"]
+            timing = child(extra)
+            fit_mib = child([*extra, "--only", "fit"])["memory_mib"]
+            loop_mib = child([*extra, "--only", "loop"])["memory_mib"]
+            rate = timing["steps_per_s"]
+            row = (
+                f"{timing['describe']:34s}{'on' if jit else 'off':>5s}"
+                f"{rate['gan.fit']:13.1f}{rate['tf.function loop']:14.1f}"
+                f"{timing['ratio']:8.3f}{statistics.median(timing['paired']):8.3f}"
+                f"{fit_mib:9.0f}{loop_mib:10.0f}"
+            )
+            print(row, flush=True)
+            rows.append(timing | {"fit_mib": fit_mib, "loop_mib": loop_mib, "jit": bool(jit)})
+    return rows
+
+
+def main(argv=None):
+    args = parse(argv)
+    if args.suite:
+        return suite()
+    if args.only:
+        mib, kind = only(args)
+        print(json.dumps({"memory_mib": mib, "kind": kind}) if args.json else f"{kind} {mib} MiB")
+        return mib
+    result = measure(args)
+    if args.json:
+        print(json.dumps(result | {"describe": describe(args)}))
+        return result
+    device = tf.config.list_physical_devices("GPU") or ["CPU"]
+    print(
+        f"{describe(args)}, {args.steps} steps x {args.repeats} alternating runs, "
+        f"XLA {'on' if args.jit else 'off'}, steps_per_execution "
+        f"{args.steps_per_execution}, device {device[0]}"
+    )
+    for name, values in result["times"].items():
+        per_step = ", ".join(f"{1000 * v / args.steps:.1f}" for v in values)
+        print(f"  {name:18s} {result['steps_per_s'][name]:7.1f} steps/s  (ms/step: {per_step})")
+    paired = result["paired"]
+    print(f"  throughput ratio gan.fit / loop = {result['ratio']:.3f} (ratio of medians)")
     print(
         f"  paired ratios: median {statistics.median(paired):.3f}, "
         f"range {paired[0]:.3f}-{paired[-1]:.3f}"
     )
-    return ratio
+    return result["ratio"]
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+"""The benchmark scripts run (tiny settings): their numbers are measured
+side by side in one process, never asserted here (timings are noisy)."""
+
+import importlib.util
+import pathlib
+
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_speed_alternates_and_measures_memory(capsys):
+    speed = load("speed")
+    tiny = ["--model", "mlp", "--steps", "3", "--repeats", "2", "--batch-size", "32"]
+    ratio = speed.main(tiny)
+    assert ratio > 0
+    printed = capsys.readouterr().out
+    assert "throughput ratio gan.fit / loop" in printed and "paired ratios" in printed
+    for side in ("fit", "loop"):
+        assert speed.main([*tiny, "--only", side]) > 0  # MiB
+    small_dcgan = ["--image-size", "28", "--width", "8", "--steps", "2", "--repeats", "1"]
+    assert speed.main(small_dcgan) > 0  # 28x28: the digits resized
+
+
+@pytest.mark.slow
+def test_quality_digits_rows():
+    quality = load("quality_digits")
+    rows = quality.run(seeds=(0,), epochs=1, n=100, verbose=False)
+    assert set(rows) == {
+        "GAN (recipes.digits_gan)",
+        "floor: GMM-40 diag",
+        "GMM-40 full (memorizer)",
+        "ceiling: real",
+    }
+    table = quality.table(rows)
+    assert "precision" in table and "ceiling: real" in table
+    assert rows["ceiling: real"][0]["precision"] > rows["GAN (recipes.digits_gan)"][0]["precision"]
