@@ -43,3 +43,22 @@ def test_quality_digits_rows():
     table = quality.table(rows)
     assert "precision" in table and "ceiling: real" in table
     assert rows["ceiling: real"][0]["precision"] > rows["GAN (recipes.digits_gan)"][0]["precision"]
+
+
+@pytest.mark.slow
+def test_scaling_writes_its_plot(tmp_path):
+    import subprocess
+    import sys
+
+    out = tmp_path / "scaling.png"
+    command = [sys.executable, str(BENCHMARKS / "scaling.py"), "--steps", "2", "--repeats", "1"]
+    proc = subprocess.run(
+        [*command, "--batches", "32", "64", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=BENCHMARKS.parent,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "2 devices (MirroredStrategy" in proc.stdout
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
