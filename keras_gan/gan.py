@@ -546,6 +546,17 @@ class GAN(keras.Model):
     def train_step(self, *args):
         return backend.run_train_step(self._alternating_step, *args)
 
+    def make_train_function(self, force=False):
+        """Keras' `make_train_function`, with the backend's leaner one-step
+        function where it has one (see `keras_gan.backend`)."""
+        if self.train_function is not None and not force:
+            return self.train_function
+        function = backend.make_train_function(self)
+        if function is None:
+            return super().make_train_function(force=force)
+        self.train_function = function
+        return function
+
     def _alternating_step(self, data):
         real, cond = self._unpack(data)
         for _ in range(self.d_steps):

@@ -11,6 +11,8 @@ this package is written in `keras.ops`:
   signature to `step_fn(data) -> logs`.
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
+- `make_train_function(model)`: the backend's train function for `fit`, or
+  None for Keras' own.
 - `mean_across_replicas(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 """
@@ -22,6 +24,7 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_gan.backend.tensorflow import (  # noqa: F401
         input_gradients,
+        make_train_function,
         mean_across_replicas,
         replicas,
         run_train_step,
