@@ -62,3 +62,14 @@ def test_scaling_writes_its_plot(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "2 devices (MirroredStrategy" in proc.stdout
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.slow
+def test_quality_toy_table_beside_pacgan():
+    quality = load("quality_toy")
+    results = quality.run(datasets=("ring", "grid"), losses=("hinge",), seeds=(0,), steps=50)
+    for runs in results.values():
+        assert set(runs[0]) >= {"modes", "high_quality", "reverse_kl"}
+    table = quality.table(results)
+    assert "PacGAN2" in table and "PacGAN4" in table and "keras_gan hinge (1 seeds)" in table
+    assert "ring-8" in table and "grid-25" in table
