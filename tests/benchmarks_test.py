@@ -1,19 +1,17 @@
 """The benchmark scripts run (tiny settings): their numbers are measured
 side by side in one process, never asserted here (timings are noisy)."""
 
-import importlib.util
 import pathlib
 
 import pytest
+
+from tests.scripts import load_script
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("benchmarks", name)
 
 
 @pytest.mark.slow

@@ -1,20 +1,18 @@
 """Each example runs, in a smoke mode, as a user would run it."""
 
-import importlib.util
 import math
 import pathlib
 
 import numpy as np
 import pytest
 
+from tests.scripts import load_script
+
 EXAMPLES = pathlib.Path(__file__).resolve().parents[1] / "examples"
 
 
 def load(name):
-    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("examples", name)
 
 
 @pytest.mark.slow

@@ -78,14 +78,10 @@ def test_random_search_two_trials_and_reload_best(tmp_path):
 
 @pytest.mark.slow
 def test_tune_ring_example(tmp_path):
-    import importlib.util
-    import pathlib
+    from tests.scripts import load_script
 
-    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "tune_ring.py"
-    spec = importlib.util.spec_from_file_location("tune_ring", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    result = module.main(trials=2, epochs=1, out=str(tmp_path), points=2048)
+    tune_ring = load_script("examples", "tune_ring")
+    result = tune_ring.main(trials=2, epochs=1, out=str(tmp_path), points=2048)
     assert result["trials"] == 2 and np.isfinite(result["best_score"])
     assert set(result["best_hyperparameters"]) >= {"loss", "d_learning_rate", "r1_weight"}
     assert (tmp_path / "best_samples.png").stat().st_size > 0
