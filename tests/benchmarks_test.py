@@ -31,7 +31,7 @@ def test_speed_alternates_and_measures_memory(capsys):
 @pytest.mark.slow
 def test_quality_digits_rows():
     quality = load("quality_digits")
-    rows = quality.run(seeds=(0,), epochs=1, n=100, verbose=False)
+    rows = quality.run(seeds=(0,), recipe={"epochs": 1, "width": 32}, n=100, verbose=False)
     assert set(rows) == {
         "GAN (recipes.digits_gan)",
         "floor: GMM-40 diag",

@@ -1,0 +1,38 @@
+"""keras_gan.recipes: compiled GANs for the embedded data."""
+
+import keras
+import pytest
+
+import keras_gan
+from keras_gan import recipes
+
+
+@pytest.mark.parametrize("architecture", ["dcgan", "mlp"])
+def test_digits_recipes_train_on_digits(architecture):
+    gan = recipes.digits_gan(architecture=architecture, width=16, total_steps=10)
+    schedule = gan.d_optimizer.learning_rate
+    assert isinstance(gan.d_optimizer._learning_rate, keras.optimizers.schedules.CosineDecay)
+    assert float(schedule) == pytest.approx(2e-4)
+    images = keras_gan.data.digits(return_labels=False)[:64]
+    history = gan.fit(images, batch_size=32, epochs=1, verbose=0, shuffle=False).history
+    assert set(history) >= {"d_loss", "g_loss", "d_accuracy", "r1"}
+    assert gan.generate(4, seed=0).shape == (4, 8, 8, 1)
+    constant = recipes.digits_gan(architecture=architecture, width=16)
+    assert not isinstance(
+        constant.d_optimizer._learning_rate, keras.optimizers.schedules.LearningRateSchedule
+    )
+
+
+def test_recipe_errors():
+    with pytest.raises(ValueError, match="architecture='cnn'"):
+        recipes.digits_gan(architecture="cnn")
+    with pytest.raises(ValueError, match="conditional=True"):
+        recipes.digits_gan(architecture="mlp", conditional=True)
+
+
+def test_mixture_recipe_penalties():
+    gan = recipes.mixture_gan(100)
+    assert isinstance(gan.d_penalties[0], keras_gan.penalties.R1)
+    wgan = recipes.mixture_gan(100, loss="wasserstein")
+    assert isinstance(wgan.d_penalties[0], keras_gan.penalties.GradientPenalty)
+    assert recipes.mixture_gan(100, r1_weight=0).d_penalties == []
