@@ -115,15 +115,30 @@ def make_train_function(model):
         return tf.cond(optional.has_value(), has_data, no_data)
 
     step_on_iterator = tf.function(step_on_iterator, reduce_retracing=True)
-    # The concrete function for the current iterator: calling it directly
-    # skips the polymorphic function's per-call signature lookup (~0.1 ms).
+    # A call of the concrete function for the current iterator: it skips the
+    # polymorphic function's per-call signature lookup, and binding the
+    # iterator to the function's flat inputs (its resource handle) once per
+    # iterator skips the per-call argument canonicalization (~0.1 ms a step).
     current = [None, None]
+
+    def bind(iterator):
+        concrete = step_on_iterator.get_concrete_function(iterator)
+        try:
+            from tensorflow.python.eager.polymorphic_function import function_type_utils
+
+            bound = function_type_utils.canonicalize_function_inputs(
+                (iterator,), {}, concrete.function_type
+            )
+            flat = concrete.function_type.unpack_inputs(bound)
+            return lambda: concrete._call_flat(flat, concrete.captured_inputs)
+        except Exception:  # another TensorFlow's internals: the public call
+            return lambda: concrete(iterator)
 
     def function(iterator):
         if isinstance(iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)):
             if current[0] is not iterator:
-                current[:] = [iterator, step_on_iterator.get_concrete_function(iterator)]
-            has_data, outputs = current[1](iterator)
+                current[:] = [iterator, bind(iterator)]
+            has_data, outputs = current[1]()
             if not has_data:
                 raise StopIteration
             return outputs
