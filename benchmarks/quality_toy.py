@@ -33,19 +33,19 @@ PUBLISHED = {
     "grid": [("GAN (PacGAN Table 1)", 17.3, 0.948, 0.70), ("PacGAN4", 24.8, 0.936, 0.04)],
 }
 TARGETS = {"ring": (8, 0.96, 0.05), "grid": (25, 0.94, 0.03)}
-MIXTURES = {
-    "ring": (lambda n, seed: data.ring(n, seed=seed), data.ring_modes, 0.01),
-    "grid": (lambda n, seed: data.grid(n, seed=seed), data.grid_modes, 0.05),
+MIXTURES = {  # sampler, modes, std, data scale
+    "ring": (lambda n, seed: data.ring(n, seed=seed), data.ring_modes, 0.01, 1.0),
+    "grid": (lambda n, seed: data.grid(n, seed=seed), data.grid_modes, 0.05, 4.0),
 }
 
 
 def run_one(dataset, loss, seed, steps, batch_size=256, points=50_000):
-    sample, modes, std = MIXTURES[dataset]
+    sample, modes, std, scale = MIXTURES[dataset]
     keras.utils.set_random_seed(seed)
     real = sample(points, seed)
     per_epoch = points // batch_size
     epochs = max(1, round(steps / per_epoch))
-    gan = recipes.mixture_gan(epochs * per_epoch, seed=seed, loss=loss)
+    gan = recipes.mixture_gan(epochs * per_epoch, seed=seed, loss=loss, data_scale=scale)
     start = time.time()
     gan.fit(
         data.from_numpy(real, batch_size=batch_size, seed=seed),

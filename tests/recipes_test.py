@@ -1,6 +1,7 @@
 """keras_gan.recipes: compiled GANs for the embedded data."""
 
 import keras
+import numpy as np
 import pytest
 
 import keras_gan
@@ -36,3 +37,13 @@ def test_mixture_recipe_penalties():
     wgan = recipes.mixture_gan(100, loss="wasserstein")
     assert isinstance(wgan.d_penalties[0], keras_gan.penalties.GradientPenalty)
     assert recipes.mixture_gan(100, r1_weight=0).d_penalties == []
+
+
+def test_mixture_recipe_data_scale():
+    gan = recipes.mixture_gan(10, data_scale=4.0)
+    z = keras.ops.ones((3, 16))
+    inner = gan.generator.layers[0]
+    np.testing.assert_allclose(gan.generator(z), 4.0 * inner(z), rtol=1e-6)
+    x = keras_gan.data.grid(256, seed=0)
+    history = gan.fit(x, batch_size=128, epochs=1, verbose=0, shuffle=False).history
+    assert np.isfinite(history["d_loss"][0])
