@@ -565,7 +565,7 @@ class GAN(keras.Model):
             self._generator_step(real, cond)
         if self.ema_generator is not None:
             self._update_ema(ops.shape(real)[0])
-        return backend.mean_across_replicas(self._training_logs())
+        return backend.logs_for_reduction(self._training_logs())
 
     def test_step(self, data):
         """Scores a batch without updating anything; updates the evaluation
@@ -591,7 +591,7 @@ class GAN(keras.Model):
             result = m.result()
             # Two-valued metrics (precision / recall, ...) log each value.
             logs.update(result if isinstance(result, dict) else {m.name: result})
-        return backend.mean_across_replicas(logs)
+        return backend.logs_for_reduction(logs)
 
     def fit(self, *args, callbacks=None, **kwargs):
         """`keras.Model.fit`; a `keras.callbacks.TerminateOnNaN` among the

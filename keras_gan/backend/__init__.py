@@ -13,7 +13,7 @@ this package is written in `keras.ops`:
   `(0, 1)` otherwise.
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
-- `mean_across_replicas(logs)`: logs shaped so that Keras averages them
+- `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 """
 
@@ -24,8 +24,8 @@ BACKEND = keras.backend.backend()
 if BACKEND == "tensorflow":
     from keras_gan.backend.tensorflow import (  # noqa: F401
         input_gradients,
+        logs_for_reduction,
         make_train_function,
-        mean_across_replicas,
         replicas,
         run_train_step,
         value_and_grad,

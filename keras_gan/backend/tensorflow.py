@@ -53,7 +53,7 @@ def multi_worker():
     )
 
 
-def mean_across_replicas(logs):
+def logs_for_reduction(logs):
     """Makes logs average correctly over the workers of a multi-worker run.
 
     Keras 3.15 combines logs across workers with `strategy.reduce("MEAN", v,

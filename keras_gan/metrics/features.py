@@ -27,12 +27,12 @@ import numpy as np
 
 #: Bumped whenever the digits classifier's recipe changes: new cache entries.
 DIGITS_CLASSIFIER_VERSION = 1
-_BUILDERS = {}
+_BUILDERS = {}  # builder name -> (function, tag metrics append to their log names)
 
 
-def _builder(name):
+def _builder(name, tag):
     def register(fn):
-        _BUILDERS[name] = fn
+        _BUILDERS[name] = (fn, tag)
         return fn
 
     return register
@@ -57,20 +57,17 @@ def rebuild(config):
             f"Unknown feature extractor {builder!r}; known: {sorted(_BUILDERS)}. "
             f"Received: {config!r}"
         )
-    return _BUILDERS[builder](**config.get("config", {}))
+    return _BUILDERS[builder][0](**config.get("config", {}))
 
 
 def tag_of(model):
     """The short name metrics append to their log names ("keras_inception",
     "digits"), or None for a user's own model."""
     found = spec(model)
-    return None if found is None else _TAGS[found["builder"]]
+    return None if found is None else _BUILDERS[found["builder"]][1]
 
 
-_TAGS = {"inception_v3": "keras_inception", "digits_classifier": "digits", "identity": None}
-
-
-@_builder("identity")
+@_builder("identity", tag=None)
 def identity(input_shape=None):
     """The samples themselves, flattened: the features of the 2-D toys.
 
@@ -86,7 +83,7 @@ def identity(input_shape=None):
     return _tag(model, "identity", input_shape=None if input_shape is None else list(input_shape))
 
 
-@_builder("inception_v3")
+@_builder("inception_v3", tag="keras_inception")
 def inception_v3(weights="imagenet", input_shape=(299, 299, 3), resize_to=299):
     """Keras' InceptionV3 as an FID-style feature extractor (2,048 features).
 
@@ -196,7 +193,7 @@ def train_digits_classifier(seed=0, epochs=40):
     return model, float(np.mean(predicted == y_ref))
 
 
-@_builder("digits_classifier")
+@_builder("digits_classifier", tag="digits")
 def digits_classifier(output="features", seed=0):
     """A small CNN judge for 8x8 digit GANs, trained once and cached.
 
