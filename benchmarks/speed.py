@@ -1,4 +1,4 @@
-"""Throughput of `gan.fit` against a hand-written `tf.function` GAN loop.
+"""Throughput of `gan.fit` against a hand-written GAN loop on the same backend.
 
 Both train the same DCGAN-style models on the same data (the embedded digits
 upsampled to 32x32, batch 64) with the same algorithm: one discriminator
@@ -9,7 +9,14 @@ machine noise hits both alike; each side reads one persistent iterator, and
 the first epoch of each (tracing) is not counted. The ratio of median
 throughputs is printed: >= 1.0 means `gan.fit` is at least as fast.
 
-    python benchmarks/speed.py [--steps 60] [--repeats 7] [--jit]
+The loop is what a user of the backend writes by hand: on TensorFlow a
+`tf.function` step with `GradientTape` (the TF DCGAN tutorial's); on JAX a
+`jax.jit` step over the models' `stateless_call` and the Keras optimizers'
+`stateless_apply` (Keras' "training loop from scratch in JAX" guide); on
+PyTorch an eager step with `backward()` and `torch.optim.Adam` (the PyTorch
+DCGAN tutorial's).
+
+    python benchmarks/speed.py [--steps 60] [--repeats 7] [--jit] [--backend jax]
     python benchmarks/speed.py --suite      # the table of docs/performance.md
 
 `--suite` runs, each in a fresh process, the toy MLP (batch 256) and DCGANs
@@ -28,11 +35,15 @@ import subprocess
 import sys
 import time
 
+BACKENDS = ("tensorflow", "jax", "torch")
+if __name__ == "__main__" and "--backend" in sys.argv[:-1]:
+    # The backend is chosen before Keras is imported.
+    os.environ["KERAS_BACKEND"] = sys.argv[sys.argv.index("--backend") + 1]
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import tensorflow as tf  # noqa: E402  (tf.data input on every backend)
 
 import keras_gan  # noqa: E402
 from keras_gan import data, models  # noqa: E402
@@ -63,11 +74,20 @@ def dataset(args):
     return data.from_numpy(images, batch_size=args.batch_size, seed=0).repeat()
 
 
+LOOP_NAMES = {"tensorflow": "tf.function loop", "jax": "jax.jit loop", "torch": "PyTorch loop"}
+
+
 def make_loop(generator, discriminator, args):
-    """The hand-written loop a user would write from the TF DCGAN tutorial,
-    made alternating like the course (and keras_gan). Returns `run(steps)`,
+    """The hand-written loop of the current backend. Returns `run(steps)`,
     which trains `steps` steps from one persistent iterator and returns the
     seconds they took."""
+    makers = {"tensorflow": make_tf_loop, "jax": make_jax_loop, "torch": make_torch_loop}
+    return makers[keras.backend.backend()](generator, discriminator, args)
+
+
+def make_tf_loop(generator, discriminator, args):
+    """The hand-written loop a user would write from the TF DCGAN tutorial,
+    made alternating like the course (and keras_gan)."""
     d_opt, g_opt = adam(), adam()
     d_opt.build(discriminator.trainable_variables)
     g_opt.build(generator.trainable_variables)
@@ -106,6 +126,116 @@ def make_loop(generator, discriminator, args):
     return run
 
 
+def make_jax_loop(generator, discriminator, args):
+    """A `jax.jit` step on the models' `stateless_call` and the Keras
+    optimizers' `stateless_apply`, the state donated like Keras' own."""
+    import jax
+
+    d_opt, g_opt = adam(), adam()
+    d_opt.build(discriminator.trainable_variables)
+    g_opt.build(generator.trainable_variables)
+    batch, latent = args.batch_size, args.latent_dim
+    softplus = jax.nn.softplus
+
+    def d_loss_fn(d_tv, d_ntv, fake, real):
+        real_scores, d_ntv = discriminator.stateless_call(d_tv, d_ntv, real, training=True)
+        fake_scores, d_ntv = discriminator.stateless_call(d_tv, d_ntv, fake, training=True)
+        loss = softplus(-real_scores).mean() + softplus(fake_scores).mean()
+        return loss, d_ntv
+
+    def g_loss_fn(g_tv, g_ntv, d_tv, d_ntv, z):
+        fake, g_ntv = generator.stateless_call(g_tv, g_ntv, z, training=True)
+        fake_scores, _ = discriminator.stateless_call(d_tv, d_ntv, fake, training=True)
+        return softplus(-fake_scores).mean(), g_ntv
+
+    def train_step(state, real):
+        d_tv, d_ntv, d_ov, g_tv, g_ntv, g_ov, key = state
+        key, k_d, k_g = jax.random.split(key, 3)
+        z = jax.random.normal(k_d, (batch, latent))
+        fake, _ = generator.stateless_call(g_tv, g_ntv, z, training=True)
+        (d_loss, d_ntv), grads = jax.value_and_grad(d_loss_fn, has_aux=True)(
+            d_tv, d_ntv, fake, real
+        )
+        d_tv, d_ov = d_opt.stateless_apply(d_ov, grads, d_tv)
+        z = jax.random.normal(k_g, (batch, latent))
+        (g_loss, g_ntv), grads = jax.value_and_grad(g_loss_fn, has_aux=True)(
+            g_tv, g_ntv, d_tv, d_ntv, z
+        )
+        g_tv, g_ov = g_opt.stateless_apply(g_ov, grads, g_tv)
+        return (d_tv, d_ntv, d_ov, g_tv, g_ntv, g_ov, key), (d_loss, g_loss)
+
+    train_step = jax.jit(train_step, donate_argnums=0)
+
+    def values(variables):
+        return [v.value for v in variables]
+
+    state = [
+        (
+            values(discriminator.trainable_variables),
+            values(discriminator.non_trainable_variables),
+            values(d_opt.variables),
+            values(generator.trainable_variables),
+            values(generator.non_trainable_variables),
+            values(g_opt.variables),
+            jax.random.key(0),
+        )
+    ]
+    iterator = dataset(args).as_numpy_iterator()
+
+    def run(steps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            state[0], (d_loss, g_loss) = train_step(state[0], next(iterator))
+        float(g_loss)  # wait for the last step (JAX dispatches asynchronously)
+        return time.perf_counter() - start
+
+    return run
+
+
+def make_torch_loop(generator, discriminator, args):
+    """The PyTorch DCGAN tutorial's eager step (`zero_grad`, `backward`,
+    `torch.optim.Adam` with Keras' Adam settings), drawing fresh noise for
+    the generator update as keras_gan does."""
+    import torch
+    import torch.nn.functional as F
+
+    def torch_adam(model):
+        parameters = [v.value for v in model.trainable_variables]
+        return torch.optim.Adam(parameters, lr=2e-4, betas=(0.5, 0.999), eps=1e-7)
+
+    d_opt, g_opt = torch_adam(discriminator), torch_adam(generator)
+    noise = torch.Generator().manual_seed(0)
+    batch, latent = args.batch_size, args.latent_dim
+
+    def train_step(real):
+        z = torch.randn(batch, latent, generator=noise)
+        d_opt.zero_grad()
+        fake = generator(z, training=True).detach()
+        d_loss = (
+            F.softplus(-discriminator(real, training=True)).mean()
+            + F.softplus(discriminator(fake, training=True)).mean()
+        )
+        d_loss.backward()
+        d_opt.step()
+        z = torch.randn(batch, latent, generator=noise)
+        g_opt.zero_grad()
+        g_loss = F.softplus(-discriminator(generator(z, training=True), training=True)).mean()
+        g_loss.backward()
+        g_opt.step()
+        return d_loss, g_loss
+
+    iterator = dataset(args).as_numpy_iterator()
+
+    def run(steps):
+        start = time.perf_counter()
+        for _ in range(steps):
+            d_loss, g_loss = train_step(torch.from_numpy(next(iterator)))
+        float(g_loss)
+        return time.perf_counter() - start
+
+    return run
+
+
 class Alternate(keras.callbacks.Callback):
     """Times each `fit` epoch, and after each one runs (and times) as many
     steps of the hand-written loop: the two alternate inside one process."""
@@ -135,7 +265,16 @@ def parse(argv=None):
     parser.add_argument("--width", type=int, default=32)
     parser.add_argument("--latent-dim", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--jit", action="store_true", help="XLA for both")
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="the Keras backend (chosen before Keras is imported; default: KERAS_BACKEND)",
+    )
+    parser.add_argument(
+        "--jit",
+        action="store_true",
+        help="XLA for both on TensorFlow (on JAX both sides are always jitted)",
+    )
     parser.add_argument(
         "--steps-per-execution",
         type=int,
@@ -147,7 +286,24 @@ def parse(argv=None):
     )
     parser.add_argument("--suite", action="store_true", help="the whole table, fresh processes")
     parser.add_argument("--json", action="store_true", help="print one JSON line of results")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.backend and args.backend != keras.backend.backend():
+        parser.error(
+            f"--backend {args.backend} must be chosen before Keras is imported; this "
+            f"process runs Keras on {keras.backend.backend()!r} (run the script itself, or "
+            "set KERAS_BACKEND)"
+        )
+    if args.jit and keras.backend.backend() == "torch":
+        parser.error("--jit: torch.compile is not measured (the PyTorch loop runs eagerly)")
+    return args
+
+
+# XLA settings the suite measures per backend: JAX always jits both sides.
+SUITE_JIT = {"tensorflow": (False, True), "jax": (True,), "torch": (False,)}
+
+
+def jit_compile(args):
+    return True if keras.backend.backend() == "jax" else args.jit
 
 
 def build_gan(args):
@@ -156,7 +312,7 @@ def build_gan(args):
         adam(),
         adam(),
         loss="non_saturating",
-        jit_compile=args.jit,
+        jit_compile=jit_compile(args),
         steps_per_execution=args.steps_per_execution,
     )
     return gan
@@ -196,15 +352,17 @@ def measure(args):
         shuffle=False,
         callbacks=[timer],
     )
-    times = {"gan.fit": timer.fit_times[1:], "tf.function loop": timer.loop_times[1:]}
+    loop_name = LOOP_NAMES[keras.backend.backend()]
+    times = {"gan.fit": timer.fit_times[1:], loop_name: timer.loop_times[1:]}
     medians = {name: statistics.median(values) for name, values in times.items()}
-    paired = sorted(
-        lo / fi for fi, lo in zip(times["gan.fit"], times["tf.function loop"], strict=True)
-    )
+    paired = sorted(lo / fi for fi, lo in zip(times["gan.fit"], times[loop_name], strict=True))
     return {
+        "backend": keras.backend.backend(),
         "times": times,
         "steps_per_s": {name: args.steps / m for name, m in medians.items()},
-        "ratio": medians["tf.function loop"] / medians["gan.fit"],
+        "fit_steps_per_s": args.steps / medians["gan.fit"],
+        "loop_steps_per_s": args.steps / medians[loop_name],
+        "ratio": medians[loop_name] / medians["gan.fit"],
         "paired": paired,
     }
 
@@ -227,27 +385,31 @@ SUITE = [
 
 def suite():
     """Each configuration in fresh processes: timing, then each side alone."""
+    backend = keras.backend.backend()
 
     def child(extra):
-        command = [sys.executable, os.path.abspath(__file__), "--json", *extra]
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        command = [sys.executable, os.path.abspath(__file__), "--json", "--backend", backend]
+        out = subprocess.run(command + extra, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
     device = tf.config.list_physical_devices("GPU") or ["CPU"]
-    print(f"device {device[0]}; medians of 3 alternating runs; ratio = fit / loop throughput")
+    print(
+        f"{backend} ({LOOP_NAMES[backend]}), device {device[0]}; medians of 3 alternating "
+        "runs; ratio = fit / loop throughput"
+    )
     header = f"{'model':34s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
     print(header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}")
     rows = []
     for config in SUITE:
-        for jit in ([], ["--jit"]):
+        for on in SUITE_JIT[backend]:
+            jit = ["--jit"] if on else []
             extra = [*config, *jit, "--repeats", "3"]
             timing = child(extra)
             fit_mib = child([*extra, "--only", "fit"])["memory_mib"]
             loop_mib = child([*extra, "--only", "loop"])["memory_mib"]
-            rate = timing["steps_per_s"]
             row = (
                 f"{timing['describe']:34s}{'on' if jit else 'off':>5s}"
-                f"{rate['gan.fit']:13.1f}{rate['tf.function loop']:14.1f}"
+                f"{timing['fit_steps_per_s']:13.1f}{timing['loop_steps_per_s']:14.1f}"
                 f"{timing['ratio']:8.3f}{statistics.median(timing['paired']):8.3f}"
                 f"{fit_mib:9.0f}{loop_mib:10.0f}"
             )
@@ -271,8 +433,8 @@ def main(argv=None):
     device = tf.config.list_physical_devices("GPU") or ["CPU"]
     print(
         f"{describe(args)}, {args.steps} steps x {args.repeats} alternating runs, "
-        f"XLA {'on' if args.jit else 'off'}, steps_per_execution "
-        f"{args.steps_per_execution}, device {device[0]}"
+        f"backend {keras.backend.backend()}, XLA {'on' if jit_compile(args) else 'off'}, "
+        f"steps_per_execution {args.steps_per_execution}, device {device[0]}"
     )
     for name, values in result["times"].items():
         per_step = ", ".join(f"{1000 * v / args.steps:.1f}" for v in values)

@@ -8,8 +8,35 @@ keras-gan serve PATH [--host --port ...]  serve an exported generator over HTTP
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
+
+
+def export(run, out):
+    """Exports the generator of the saved GAN `run` (a .keras file) as a
+    SavedModel folder `out`, on TensorFlow whatever this process's Keras
+    backend: the SavedModel is a TensorFlow artifact, the .keras file is
+    backend-neutral, so a GAN trained on JAX or PyTorch exports through a
+    TensorFlow subprocess.
+
+    Returns:
+        `out`.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        from keras_gan import saving
+
+        return saving.load_model(run).export_generator(out)
+    env = dict(os.environ, KERAS_BACKEND="tensorflow")
+    command = [sys.executable, "-m", "keras_gan.cli", "export", os.fspath(run), os.fspath(out)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(
+            f"Exporting {run} on the TensorFlow backend failed:\n{done.stderr[-3000:]}"
+        )
+    return os.fspath(out)
 
 
 def _timed_fit(gan, dataset, epochs, callbacks=()):
@@ -68,7 +95,7 @@ def _digits_run(out, epochs, seed):
     scores.update(metrics.digits_baselines(400, seed))
     saved = os.path.join(out, "gan.keras")
     gan.save(saved)
-    exported = gan.export_generator(os.path.join(out, "generator"))
+    exported = export(saved, os.path.join(out, "generator"))
     return history.history, seconds, scores, [picture, saved, exported]
 
 
@@ -95,8 +122,10 @@ def _conditional_digits_run(out, epochs, seed):
         split["reference"][0],
         requested_labels=wanted,
     )
-    exported = gan.export_generator(os.path.join(out, "conditional_generator"))
-    return history.history, seconds, picture, scores, exported
+    saved = os.path.join(out, "conditional_gan.keras")
+    gan.save(saved)
+    exported = export(saved, os.path.join(out, "conditional_generator"))
+    return history.history, seconds, picture, scores, [saved, exported]
 
 
 _SCORE_COLUMNS = ("precision", "recall", "coverage", "fd", "classes_covered", "label_kl")
@@ -208,7 +237,7 @@ def demo(out="runs/demo", quick=False, seed=0):
     with open(metrics_path, "w") as f:
         json.dump(metrics, f, indent=2)
     print("\nWrote:")
-    for path in (ring_png, *digits_files, cond_png, cond_export, curves, metrics_path):
+    for path in (ring_png, *digits_files, cond_png, *cond_export, curves, metrics_path):
         print(f"  {path}")
     print(
         "\nThe digits GAN is saved whole (keras.saving.load_model resumes it) and its "
@@ -216,7 +245,7 @@ def demo(out="runs/demo", quick=False, seed=0):
         "label picker) with:\n"
         f"  .venv/bin/keras-gan serve {digits_files[2]} --port 8000   # then open "
         "http://127.0.0.1:8000/\n"
-        f"  .venv/bin/keras-gan serve {cond_export} --port 8001"
+        f"  .venv/bin/keras-gan serve {cond_export[1]} --port 8001"
     )
     return metrics
 
@@ -246,10 +275,9 @@ def main(argv=None):
     if args.command == "demo":
         demo(args.out, quick=args.quick, seed=args.seed)
     elif args.command == "export":
-        from keras_gan import saving
-
-        gan = saving.load_model(args.run)
-        print(gan.export_generator(args.out))
+        if "keras" not in sys.modules:  # the SavedModel is written by TensorFlow
+            os.environ["KERAS_BACKEND"] = "tensorflow"
+        print(export(args.run, args.out))
     elif args.command == "serve":
         from keras_gan.server import serve
 

@@ -81,6 +81,55 @@ def _ends_in_sigmoid(model):
     return False
 
 
+def _backend_neutral(config):
+    """A serialized object that every backend can deserialize.
+
+    Keras' PyTorch optimizers are instances of backend subclasses
+    (`keras.src.backend.torch.optimizers.torch_adam.Adam`) and serialize
+    under that module, which TensorFlow or JAX cannot import: they are named
+    by their public class in `keras.optimizers` instead.
+    """
+    if isinstance(config, list):
+        return [_backend_neutral(item) for item in config]
+    if not isinstance(config, dict):
+        return config
+    config = {key: _backend_neutral(value) for key, value in config.items()}
+    module = config.get("module")
+    if (
+        isinstance(module, str)
+        and module.startswith("keras.src.backend.")
+        and hasattr(keras.optimizers, str(config.get("class_name")))
+    ):
+        config["module"] = "keras.optimizers"
+    return config
+
+
+class _OptimizerPair:
+    """`model.optimizer` for Keras' trainers: the discriminator's and the
+    generator's optimizers seen as one, whose `variables` are both lists.
+
+    A plain object, not a Keras optimizer: saving skips it (each optimizer is
+    saved under its own attribute) and nothing tracks its variables twice.
+    """
+
+    def __init__(self, d_optimizer, g_optimizer):
+        self.optimizers = (d_optimizer, g_optimizer)
+
+    @property
+    def variables(self):
+        return [v for optimizer in self.optimizers for v in optimizer.variables]
+
+    @property
+    def built(self):
+        return all(optimizer.built for optimizer in self.optimizers)
+
+    def build(self, variables):  # compile built both on their own variables
+        pass
+
+    def __repr__(self):
+        return "<_OptimizerPair d={!r} g={!r}>".format(*self.optimizers)
+
+
 @keras.saving.register_keras_serializable(package="keras_gan")
 class GAN(keras.Model):
     """A generative adversarial network trained with `compile` and `fit`.
@@ -301,6 +350,14 @@ class GAN(keras.Model):
                 "keras_gan.penalties.GradientPenalty(10.0).",
                 stacklevel=2,
             )
+        if jit_compile is True and self.d_penalties and not backend.JIT_DOUBLE_BACKWARD:
+            raise ValueError(
+                f"jit_compile=True cannot compile the penalties {self.d_penalties} on the "
+                f"{backend.BACKEND} backend: its compiler does not support the double "
+                "backward pass that input-gradient penalties need. Use "
+                "jit_compile=False (or 'auto'). "
+                f"Received: jit_compile={jit_compile!r}"
+            )
         self.d_optimizer = self._prepare_optimizer(d_optimizer, "d_optimizer")
         self.g_optimizer = self._prepare_optimizer(g_optimizer, "g_optimizer")
         if self.d_optimizer is self.g_optimizer:
@@ -313,6 +370,11 @@ class GAN(keras.Model):
         probe = ops.zeros((1,))
         self._tracks_accuracy = self.loss_fn.discriminator_accuracy(probe, probe) is not None
         self.eval_metrics = [metrics_module.get(m) for m in (metrics or [])]
+        sample_shape = self._sample_shape()
+        if sample_shape is not None:
+            for metric in self.eval_metrics:
+                if hasattr(metric, "build_for_samples"):
+                    metric.build_for_samples(sample_shape)
         super().compile(
             optimizer=None,
             loss=None,
@@ -321,6 +383,9 @@ class GAN(keras.Model):
             steps_per_execution=steps_per_execution,
             run_eagerly=run_eagerly,
         )
+        # What Keras' trainers read as `model.optimizer`: on JAX only these
+        # variables travel through the jitted step, so both optimizers' do.
+        self.optimizer = _OptimizerPair(self.d_optimizer, self.g_optimizer)
         # Build both optimizers now, so their slots exist before the first step
         # (and a loaded model resumes without one).
         self.d_optimizer.build(self.discriminator.trainable_variables)
@@ -338,6 +403,14 @@ class GAN(keras.Model):
             "steps_per_execution": steps_per_execution,
             "run_eagerly": run_eagerly,
         }
+
+    def _sample_shape(self):
+        """The generator's output shape, batch axis included, or None."""
+        try:
+            shape = self.generator.output_shape
+        except (AttributeError, ValueError):
+            return None
+        return tuple(shape) if isinstance(shape, tuple) else None
 
     def _prepare_optimizer(self, optimizer, name):
         optimizer = keras.optimizers.get(optimizer)
@@ -436,13 +509,11 @@ class GAN(keras.Model):
         network's dropout draws fresh masks.
         """
         frozen = {id(w) for w in net.weights}
-        with keras.StatelessScope() as scope:
+        with backend.ChildScope() as scope:
             out = fn()
-        for variable in self.variables:
+        for variable in scope.assigned():
             if id(variable) not in frozen:
-                value = scope.get_current_value(variable)
-                if value is not None:
-                    variable.assign(value)
+                variable.assign(scope.value_of(variable))
         return out
 
     def _penalty_score_fn(self, cond):
@@ -488,7 +559,7 @@ class GAN(keras.Model):
                 return scaled, (total, aux)
 
             (total, aux), grads = backend.value_and_grad(loss_fn, variables)
-            self.d_optimizer.apply(grads, variables)
+            backend.apply_gradients(self.d_optimizer, grads, variables)
             if self.d_constraint is not None:
                 for v in variables:
                     v.assign(self.d_constraint(v))
@@ -538,13 +609,13 @@ class GAN(keras.Model):
                 return self.g_optimizer.scale_loss(self._global_batch_loss(loss)), loss
 
             loss, grads = backend.value_and_grad(loss_fn, variables)
-            self.g_optimizer.apply(grads, variables)
+            backend.apply_gradients(self.g_optimizer, grads, variables)
         else:  # frozen by the user
             loss = self._frozen_call(self.generator, lambda: self._generator_loss(real, cond, z))
         self.g_loss_tracker.update_state(loss)
 
     def train_step(self, *args):
-        return backend.run_train_step(self._alternating_step, *args)
+        return backend.run_train_step(self, self._alternating_step, *args)
 
     def make_train_function(self, force=False):
         """Keras' `make_train_function`, with the backend's leaner one-step
@@ -567,9 +638,12 @@ class GAN(keras.Model):
             self._update_ema(ops.shape(real)[0])
         return backend.logs_for_reduction(self._training_logs())
 
-    def test_step(self, data):
+    def test_step(self, *args):
         """Scores a batch without updating anything; updates the evaluation
         metrics with the real batch and as many generated samples."""
+        return backend.run_test_step(self, self._evaluation_step, *args)
+
+    def _evaluation_step(self, data):
         real, cond = self._unpack(data)
         batch = ops.shape(real)[0]
         # The generator that generate() and export would ship: the EMA one
@@ -669,7 +743,7 @@ class GAN(keras.Model):
         if not getattr(self, "_gan_compile_config", None):
             return {}
         return {
-            key: keras.saving.serialize_keras_object(value)
+            key: _backend_neutral(keras.saving.serialize_keras_object(value))
             for key, value in self._gan_compile_config.items()
         }
 

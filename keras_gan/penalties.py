@@ -67,7 +67,7 @@ class Penalty:
         if self.interval == 1 or step is None:
             return self.weight * self.compute(score_fn, real, fake, seed_generator)
         scale = float(self.weight * self.interval)
-        return ops.cond(
+        return backend.cond(
             ops.equal(ops.mod(step, self.interval), 0),
             lambda: scale * self.compute(score_fn, real, fake, seed_generator),
             lambda: ops.zeros((), "float32"),

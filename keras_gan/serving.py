@@ -55,7 +55,10 @@ def export_generator(gan, path, format="tf_saved_model"):
         )
     if keras.backend.backend() != "tensorflow":
         raise ValueError(
-            "Exporting a SavedModel needs the TensorFlow backend. "
+            "Exporting a SavedModel needs the TensorFlow backend. Save the GAN "
+            "(`gan.save('run.keras')`, a backend-neutral file) and export it with "
+            "`keras-gan export run.keras OUT` (or `keras_gan.cli.export`), which runs "
+            "on TensorFlow. "
             f"Received: backend={keras.backend.backend()!r}"
         )
     generator = gan.sampling_generator

@@ -21,6 +21,8 @@ import keras_gan
 from tests.conditional_test import CLASSES, conditional_models
 from tests.server_test import Server
 
+pytestmark = pytest.mark.tensorflow_only("serves a SavedModel exported on the TensorFlow backend")
+
 CHROMIUM = os.environ.get("KERAS_GAN_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # The machine's network is closed: without these Chromium spends its start-up
 # on refused connections to Google's services.

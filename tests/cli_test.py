@@ -19,6 +19,7 @@ def test_quick_demo_writes_every_file(tmp_path, capsys):
     ):
         assert os.path.getsize(out / name) > 0
     assert (out / "gan.keras").stat().st_size > 0
+    assert (out / "conditional_gan.keras").stat().st_size > 0
     assert (out / "generator" / "saved_model.pb").exists()
     assert (out / "conditional_generator" / "saved_model.pb").exists()
     metrics = json.loads((out / "metrics.json").read_text())

@@ -10,6 +10,24 @@ os.environ["KERAS_GAN_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
 import keras  # noqa: E402
 import pytest  # noqa: E402
 
+BACKEND = keras.backend.backend()
+
+
+def pytest_collection_modifyitems(config, items):
+    """`@pytest.mark.tensorflow_only(reason)` tests are skipped on the other
+    backends, with the reason printed in the summary (`-ra`)."""
+    if BACKEND == "tensorflow":
+        return
+    for item in items:
+        marker = item.get_closest_marker("tensorflow_only")
+        if marker is not None:
+            reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
+            item.add_marker(pytest.mark.skip(reason=f"TensorFlow only: {reason}"))
+
+
+def pytest_report_header(config):
+    return f"Keras backend: {BACKEND}"
+
 
 @pytest.fixture(autouse=True)
 def _fresh_keras_state():

@@ -8,6 +8,8 @@ import sys
 
 import pytest
 
+pytestmark = pytest.mark.tensorflow_only("tf.distribute.MirroredStrategy")
+
 SCRIPT = r"""
 import json
 import tensorflow as tf

@@ -5,11 +5,13 @@ import keras
 import numpy as np
 import pytest
 from keras import layers
+from keras.ops import convert_to_numpy as to_numpy
 
 import keras_gan
 from tests import reference as ref
 
 LATENT, BATCH, LR, SEED = 3, 8, 0.1, 42
+ON_TORCH = keras.backend.backend() == "torch"
 
 
 def tiny_models():
@@ -44,11 +46,11 @@ def reference_step(
     real = real.astype(np.float64)
     d_losses = []
     for _ in range(d_steps):
-        z = keras.random.normal((BATCH, LATENT), seed=seeds).numpy().astype(np.float64)
+        z = to_numpy(keras.random.normal((BATCH, LATENT), seed=seeds)).astype(np.float64)
         fake = ref.mlp(gen_p, z)
         eps = None
         if penalty and penalty[0] == "gp":
-            eps = keras.random.uniform((BATCH, 1), seed=seeds).numpy().astype(np.float64)
+            eps = to_numpy(keras.random.uniform((BATCH, 1), seed=seeds)).astype(np.float64)
 
         def d_objective(p, fake=fake, eps=eps):
             value = d_loss_fn(ref.mlp(p, real)[:, 0], ref.mlp(p, fake)[:, 0], t)
@@ -65,7 +67,7 @@ def reference_step(
         disc_p = ref.sgd(disc_p, ref.numeric_grad(d_objective, disc_p), LR)
         if clip is not None:
             disc_p = [np.clip(p, -clip, clip) for p in disc_p]
-    z = keras.random.normal((BATCH, LATENT), seed=seeds).numpy().astype(np.float64)
+    z = to_numpy(keras.random.normal((BATCH, LATENT), seed=seeds)).astype(np.float64)
 
     def g_objective(p):
         return g_loss_fn(ref.mlp(disc_p, ref.mlp(p, z))[:, 0], ref.mlp(disc_p, real)[:, 0])
@@ -153,13 +155,15 @@ def test_penalties_match_numpy(penalty, spec):
 
 
 def bn_models():
+    # Seeded dropout: on PyTorch an unseeded Dropout draws from torch's global
+    # RNG instead of its seed generator (Keras' fast path).
     generator = keras.Sequential(
         [
             keras.Input((LATENT,)),
             layers.Dense(8),
             layers.BatchNormalization(),
             layers.ReLU(),
-            layers.Dropout(0.3),
+            layers.Dropout(0.3, seed=1),
             layers.Dense(2),
         ]
     )
@@ -169,7 +173,7 @@ def bn_models():
             layers.Dense(8),
             layers.BatchNormalization(),
             layers.LeakyReLU(0.2),
-            layers.Dropout(0.3),
+            layers.Dropout(0.3, seed=2),
             layers.Dense(1),
         ]
     )
@@ -283,7 +287,7 @@ def test_d_real_and_d_fake_are_mean_scores():
     gan.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))
     logs = gan.fit(real_batch(), batch_size=BATCH, epochs=1, verbose=0).history
     z = keras.random.normal((BATCH, LATENT), seed=keras.random.SeedGenerator(SEED))
-    fake = ref.mlp(gen0, z.numpy().astype(np.float64))
+    fake = ref.mlp(gen0, to_numpy(z).astype(np.float64))
     np.testing.assert_allclose(logs["d_real"][0], ref.mlp(disc0, real_batch()).mean(), atol=1e-5)
     np.testing.assert_allclose(logs["d_fake"][0], ref.mlp(disc0, fake).mean(), atol=1e-5)
     r, f = ref.mlp(disc0, real_batch())[:, 0], ref.mlp(disc0, fake)[:, 0]
@@ -339,7 +343,7 @@ def test_generate_is_deterministic_for_a_seed():
 def test_latent_distributions(distribution):
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, latent_distribution=distribution)
-    z = gan.sample_latent(20000, seed=1).numpy()
+    z = to_numpy(gan.sample_latent(20000, seed=1))
     assert z.shape == (20000, LATENT)
     if distribution == "uniform":
         assert z.min() >= -1 and z.max() <= 1
@@ -354,7 +358,7 @@ def test_callable_latent_distribution():
 
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, latent_distribution=ones)
-    expected = generator(np.ones((2, LATENT), "float32")).numpy()
+    expected = to_numpy(generator(np.ones((2, LATENT), "float32")))
     np.testing.assert_allclose(gan.generate(2, seed=0), expected, atol=1e-6)
 
 
@@ -528,12 +532,36 @@ def one_step_weights(**compile_kwargs):
 
 
 @pytest.mark.parametrize(
-    "mode", [{"jit_compile": True}, {"run_eagerly": True}, {"steps_per_execution": 3}]
+    "mode",
+    [
+        pytest.param(
+            {"jit_compile": True},
+            marks=pytest.mark.skipif(
+                ON_TORCH, reason="torch.compile cannot run the R1 penalty's double backward"
+            ),
+        ),
+        {"run_eagerly": True},
+        pytest.param(
+            {"steps_per_execution": 3},
+            marks=pytest.mark.skipif(
+                ON_TORCH, reason="Keras' PyTorch trainer runs one step per execution"
+            ),
+        ),
+    ],
 )
 def test_execution_modes_give_the_same_step(mode):
     assert_close(one_step_weights(**mode), one_step_weights(jit_compile=False), atol=1e-5)
 
 
+@pytest.mark.skipif(not ON_TORCH, reason="the PyTorch backend's limit")
+def test_torch_compile_refuses_penalties_with_a_clear_error():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    with pytest.raises(ValueError, match=r"double backward.*jit_compile=True"):
+        gan.compile("adam", "adam", d_penalty="r1", jit_compile=True)
+
+
+@pytest.mark.skipif(ON_TORCH, reason="torch.compile cannot run a double backward")
 def test_gradient_penalty_under_xla():
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, seed=0)
@@ -564,4 +592,4 @@ def test_calling_the_gan_runs_the_generator():
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator)
     z = np.ones((2, LATENT), "float32")
-    np.testing.assert_allclose(gan(z), generator(z), atol=1e-7)
+    np.testing.assert_allclose(to_numpy(gan(z)), to_numpy(generator(z)), atol=1e-7)

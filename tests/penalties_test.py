@@ -51,7 +51,9 @@ def test_gradient_penalty_interpolates_per_example():
 
     gp = penalties.GradientPenalty(1.0)
     value = float(gp(critic, REAL, FAKE, keras.random.SeedGenerator(5)))
-    eps = keras.random.uniform((6, 1), seed=keras.random.SeedGenerator(5)).numpy()
+    eps = keras.ops.convert_to_numpy(
+        keras.random.uniform((6, 1), seed=keras.random.SeedGenerator(5))
+    )
     x_hat = eps * REAL + (1 - eps) * FAKE
     norms = np.linalg.norm(2 * x_hat, axis=1)
     assert value == pytest.approx(np.mean((norms - 1) ** 2), rel=1e-5)

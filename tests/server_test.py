@@ -17,6 +17,8 @@ import keras_gan
 from keras_gan.server import create_app
 from tests.conditional_test import CLASSES, conditional_models
 
+pytestmark = pytest.mark.tensorflow_only("serves a SavedModel exported on the TensorFlow backend")
+
 
 def free_port():
     with socket.socket() as s:

@@ -1,38 +1,58 @@
 """The only backend-specific code of keras_gan, chosen once at import.
 
-Each backend module provides the same three functions, and everything above
-this package is written in `keras.ops`:
+Each backend module (`tensorflow.py`, `jax.py`, `torch.py`) provides the same
+functions, and everything above this package is written in `keras.ops`:
 
 - `value_and_grad(fn, variables)`: runs `fn() -> (loss, aux)` and returns
   `(aux, grads)`, the gradients of `loss` with respect to `variables` only.
 - `input_gradients(fn, x)`: returns `(fn(x), d sum(fn(x)) / dx)`, differentiable
   again (penalties backpropagate through it).
-- `run_train_step(step_fn, *args)`: adapts the backend's `train_step`
-  signature to `step_fn(data) -> logs`.
+- `cond(pred, true_fn, false_fn)`: `ops.cond` whose branches may assign
+  variables.
+- `apply_gradients(optimizer, grads, variables)`: `optimizer.apply` where the
+  backend allows it.
+- `run_train_step(model, step_fn, *args)` / `run_test_step(...)`: adapt the
+  backend's `train_step` / `test_step` signature (stateful on TensorFlow and
+  PyTorch, `(state, data) -> (logs, state)` on JAX) to the stateful
+  `step_fn(data) -> logs`.
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
+- `FLOAT64`: whether keras.ops compute in float64 (on TensorFlow only:
+  Keras promotes 64-bit operands to 32 bits on JAX and PyTorch).
+- `JIT_DOUBLE_BACKWARD`: whether `jit_compile=True` can compile a double
+  backward pass (input-gradient penalties).
+
+`ChildScope` (backend-neutral, `common.py`) is the stateless scope that the
+frozen network's calls run in.
 """
+
+import importlib
 
 import keras
 
-BACKEND = keras.backend.backend()
+from keras_gan.backend.common import ChildScope  # noqa: F401
 
-if BACKEND == "tensorflow":
-    from keras_gan.backend.tensorflow import (  # noqa: F401
-        input_gradients,
-        logs_for_reduction,
-        make_train_function,
-        replicas,
-        run_train_step,
-        value_and_grad,
-    )
-else:
+BACKEND = keras.backend.backend()
+SUPPORTED = ("tensorflow", "jax", "torch")
+
+if BACKEND not in SUPPORTED:
     raise ImportError(
-        "keras_gan supports the TensorFlow backend so far (JAX and PyTorch are "
-        "planned). Set KERAS_BACKEND=tensorflow. "
-        f"Received: KERAS_BACKEND={BACKEND!r}"
+        f"keras_gan runs on the Keras backends {SUPPORTED}. Received: KERAS_BACKEND={BACKEND!r}"
     )
+
+_impl = importlib.import_module(f"keras_gan.backend.{BACKEND}")
+value_and_grad = _impl.value_and_grad
+input_gradients = _impl.input_gradients
+cond = _impl.cond
+apply_gradients = _impl.apply_gradients
+run_train_step = _impl.run_train_step
+run_test_step = _impl.run_test_step
+replicas = _impl.replicas
+make_train_function = _impl.make_train_function
+logs_for_reduction = _impl.logs_for_reduction
+JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
+FLOAT64 = _impl.FLOAT64

@@ -2,6 +2,9 @@
 
 import tensorflow as tf
 
+JIT_DOUBLE_BACKWARD = True
+FLOAT64 = True
+
 
 def value_and_grad(fn, variables):
     """Runs `fn() -> (loss, aux)` under a tape; returns `(aux, grads)`.
@@ -38,9 +41,21 @@ def replicas():
     return context.replica_id_in_sync_group, count
 
 
-def run_train_step(step_fn, data):
+def cond(pred, true_fn, false_fn):
+    """`tf.cond` keeps the variable updates of the branch taken."""
+    return tf.cond(pred, true_fn, false_fn)
+
+
+def apply_gradients(optimizer, grads, variables):
+    optimizer.apply(grads, variables)
+
+
+def run_train_step(model, step_fn, data):
     """TensorFlow's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)
+
+
+run_test_step = run_train_step
 
 
 def multi_worker():

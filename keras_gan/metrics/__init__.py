@@ -18,7 +18,15 @@ import keras
 import numpy as np
 from keras import ops
 
+from keras_gan import backend
 from keras_gan.metrics import features as _features
+
+
+def stats_dtype():
+    """The dtype metric statistics accumulate in: float64 on TensorFlow,
+    float32 on JAX and PyTorch (where Keras computes 64-bit operands in 32
+    bits, as JAX does by default)."""
+    return "float64" if backend.FLOAT64 else "float32"
 
 
 def _output_dim(features):
@@ -57,7 +65,7 @@ class _FeatureMetric(keras.metrics.Metric):
         # the log names ("fd_digits", "fid_keras_inception"): a number computed
         # on Keras' InceptionV3 is never logged as if it were TF-Inception FID.
         self.tag = None if features is None else _features.tag_of(features)
-        super().__init__(name=name or self.default_log_name(), dtype="float64", **kwargs)
+        super().__init__(name=name or self.default_log_name(), dtype=stats_dtype(), **kwargs)
         self.features = features
         self.feature_dim = feature_dim or _output_dim(features)
         self.state_built = False
@@ -72,11 +80,30 @@ class _FeatureMetric(keras.metrics.Metric):
         self._build_state(self.feature_dim)
         self.state_built = True
 
+    def build_for_samples(self, sample_shape):
+        """Creates the state for samples of `sample_shape` (batch axis
+        included) when the feature size is not known yet. `GAN.compile` calls
+        it, so that no variable is created inside a traced step (JAX cannot).
+        Leaves the state unbuilt when the size cannot be inferred."""
+        if self.state_built:
+            return
+        shape = tuple(sample_shape)
+        if self.features is not None:
+            try:
+                shape = tuple(self.features.compute_output_shape(shape))
+            except Exception:  # an extractor without shape inference: lazy
+                return
+        if all(isinstance(d, int) for d in shape[1:]):
+            self._build(int(np.prod(shape[1:])))
+
+    def _zero(self):
+        return ops.convert_to_tensor(0.0, self.dtype)
+
     def _build_state(self, dim):
         raise NotImplementedError
 
     def _embed_pair(self, real, generated):
-        """Both batches as float64 `(batch, feature_dim)` features."""
+        """Both batches as `(batch, feature_dim)` features in the metric's dtype."""
         out = []
         for side, x in (("real", real), ("generated", generated)):
             if self.features is not None:
@@ -84,7 +111,7 @@ class _FeatureMetric(keras.metrics.Metric):
             x = ops.convert_to_tensor(x)
             # Flatten to (batch, features) with the feature size static, even
             # when the batch size is not (validation batches with a remainder).
-            f = ops.cast(ops.reshape(x, (-1, int(np.prod(x.shape[1:])))), "float64")
+            f = ops.cast(ops.reshape(x, (-1, int(np.prod(x.shape[1:])))), self.dtype)
             if not self.state_built:
                 self._build(f.shape[-1])
             if f.shape[-1] != self.feature_dim:
@@ -127,8 +154,10 @@ class FrechetDistance(_FeatureMetric):
 
     `FD = |mu_r - mu_g|^2 + Tr(C_r + C_g - 2 (C_r^1/2 C_g C_r^1/2)^1/2)`
     (Heusel et al. 2017), with sample covariances (`n - 1` denominator). The
-    sums behind the means and covariances accumulate in float64 across
-    batches, so memory does not grow with the number of samples.
+    means and centred scatter matrices are merged batch by batch (Chan et
+    al.'s pairwise update, stable in float32 too) in float64 where the
+    backend has it (`stats_dtype()`), so memory does not grow with the number
+    of samples.
 
     With `features=None` the samples themselves, flattened, are the
     features: this is *not* FID. With an Inception network it is FID-like, and
@@ -165,29 +194,36 @@ class FrechetDistance(_FeatureMetric):
         self._stats = {}
         for side in ("real", "fake"):
             self._stats[side] = (
-                self.add_variable((), "zeros", dtype="float64", name=f"{side}_count"),
-                self.add_variable((dim,), "zeros", dtype="float64", name=f"{side}_sum"),
-                self.add_variable((dim, dim), "zeros", dtype="float64", name=f"{side}_outer"),
+                self.add_variable((), "zeros", dtype=self.dtype, name=f"{side}_count"),
+                self.add_variable((dim,), "zeros", dtype=self.dtype, name=f"{side}_mean"),
+                self.add_variable((dim, dim), "zeros", dtype=self.dtype, name=f"{side}_scatter"),
             )
 
     def update_state(self, real, generated, sample_weight=None):
         real, generated = self._embed_pair(real, generated)
         for side, f in (("real", real), ("fake", generated)):
-            count, total, outer = self._stats[side]
-            count.assign_add(ops.cast(ops.shape(f)[0], "float64"))
-            total.assign_add(ops.sum(f, axis=0))
-            outer.assign_add(ops.matmul(ops.transpose(f), f))
+            count, mean, scatter = self._stats[side]
+            n_batch = ops.cast(ops.shape(f)[0], self.dtype)
+            batch_mean = ops.mean(f, axis=0)
+            centred = f - batch_mean[None, :]
+            total = count + n_batch
+            share = n_batch / ops.maximum(total, 1.0)
+            delta = batch_mean - mean
+            mean.assign(mean + delta * share)
+            scatter.assign(
+                scatter
+                + ops.matmul(ops.transpose(centred), centred)
+                + ops.outer(delta, delta) * (count * share)
+            )
+            count.assign(total)
 
     def _moments(self, side):
-        count, total, outer = self._stats[side]
-        n = ops.maximum(count, 2.0)
-        mean = total / n
-        cov = (outer - n * ops.outer(mean, mean)) / (n - 1.0)
-        return mean, cov
+        count, mean, scatter = self._stats[side]
+        return mean, scatter / (ops.maximum(count, 2.0) - 1.0)
 
     def result(self):
         if not self.state_built:
-            return ops.convert_to_tensor(0.0, "float64")
+            return self._zero()
         mu_r, cov_r = self._moments("real")
         mu_g, cov_g = self._moments("fake")
         root_r = _sqrt_psd(cov_r)
@@ -198,7 +234,7 @@ class FrechetDistance(_FeatureMetric):
     def reset_state(self):
         for variables in (self._stats or {}).values():
             for v in variables:
-                v.assign(ops.zeros(v.shape, "float64"))
+                v.assign(ops.zeros(v.shape, self.dtype))
 
 
 class _BufferedFeatureMetric(_FeatureMetric):
@@ -228,16 +264,22 @@ class _BufferedFeatureMetric(_FeatureMetric):
         real, generated = self._embed_pair(real, generated)
         for side, f in (("real", real), ("fake", generated)):
             count, buffer = self._buffers[side]
-            keep = ops.minimum(ops.shape(f)[0], self.max_samples - count)
-            rows = ops.cast(f[:keep], "float32")
-            indices = ops.expand_dims(count + ops.arange(keep, dtype="int32"), 1)
-            buffer.assign(ops.scatter_update(buffer, indices, rows))
-            count.assign_add(keep)
+            batch = ops.shape(f)[0]
+            # Slot s takes row s - count of the batch, while there is one: a
+            # gather and a select rather than a slice of data-dependent size
+            # (which a jitted step cannot have).
+            source = ops.arange(self.max_samples, dtype="int32") - count
+            taken = (source >= 0) & (source < batch)
+            rows = ops.take(ops.cast(f, "float32"), ops.clip(source, 0, batch - 1), axis=0)
+            buffer.assign(ops.where(taken[:, None], rows, buffer.value))
+            count.assign(ops.minimum(count + batch, self.max_samples))
 
     def _filled(self, side):
-        """The filled rows of one side's buffer, in float64."""
+        """One side's buffer in the metric's dtype and its mask (1 for the
+        filled rows, 0 for the empty ones)."""
         count, buffer = self._buffers[side]
-        return ops.cast(buffer, "float64")[: ops.cast(count, "int32")]
+        mask = ops.cast(ops.arange(self.max_samples, dtype="int32") < count, self.dtype)
+        return ops.cast(buffer, self.dtype), mask
 
     def reset_state(self):
         for count, buffer in (self._buffers or {}).values():
@@ -279,13 +321,16 @@ class KernelInceptionDistance(_BufferedFeatureMetric):
 
     def result(self):
         if not self.state_built:
-            return ops.convert_to_tensor(0.0, "float64")
-        x, y = (self._filled(side) for side in ("real", "fake"))
-        m, n = (ops.cast(ops.maximum(ops.shape(f)[0], 2), "float64") for f in (x, y))
-        kxx, kyy, kxy = self._kernel(x, x), self._kernel(y, y), self._kernel(x, y)
-        within_x = (ops.sum(kxx) - ops.trace(kxx)) / (m * (m - 1.0))
-        within_y = (ops.sum(kyy) - ops.trace(kyy)) / (n * (n - 1.0))
-        return within_x + within_y - 2.0 * ops.sum(kxy) / (m * n)
+            return self._zero()
+        (x, wx), (y, wy) = (self._filled(side) for side in ("real", "fake"))
+        m, n = (ops.maximum(ops.sum(w), 2.0) for w in (wx, wy))
+
+        def within(f, w, size):  # the mean of k over pairs i != j
+            k = self._kernel(f, f) * w[:, None] * w[None, :]
+            return (ops.sum(k) - ops.trace(k)) / (size * (size - 1.0))
+
+        cross = ops.sum(self._kernel(x, y) * wx[:, None] * wy[None, :]) / (m * n)
+        return within(x, wx, m) + within(y, wy, n) - 2.0 * cross
 
 
 def _distances(a, b):
@@ -298,9 +343,17 @@ def _distances(a, b):
     return ops.sqrt(ops.maximum(squared, 0.0))
 
 
-def _knn_radii(x, k):
-    """Distance from each row of `x` to its k-th nearest other row."""
-    return ops.sort(_distances(x, x), axis=1)[:, k]  # column 0 is the row itself
+def _knn_radii(x, mask, k):
+    """Distance from each row of `x` to its k-th nearest other filled row
+    (empty rows, `mask == 0`, are infinitely far)."""
+    far = ops.where(mask[None, :] > 0, _distances(x, x), np.inf)
+    return ops.sort(far, axis=1)[:, k]  # column 0 is the row itself
+
+
+def _masked_mean(flags, mask):
+    """The fraction of the filled rows (`mask == 1`) whose flag is set."""
+    flags = ops.cast(flags, mask.dtype)
+    return ops.sum(flags * mask) / ops.maximum(ops.sum(mask), 1.0)
 
 
 class _NeighbourMetric(_BufferedFeatureMetric):
@@ -323,7 +376,7 @@ class _NeighbourMetric(_BufferedFeatureMetric):
     def _logs(self, *values):
         suffix = f"_{self.tag}" if self.tag else ""
         if not self.state_built:
-            values = [ops.convert_to_tensor(0.0, "float64")] * len(self.log_names)
+            values = [self._zero()] * len(self.log_names)
         return {name + suffix: value for name, value in zip(self.log_names, values, strict=True)}
 
     def get_config(self):
@@ -358,13 +411,15 @@ class PrecisionRecall(_NeighbourMetric):
     def result(self):
         if not self.state_built:
             return self._logs()
-        real, fake = self._filled("real"), self._filled("fake")
-        real_radii, fake_radii = _knn_radii(real, self.k), _knn_radii(fake, self.k)
+        (real, real_mask), (fake, fake_mask) = self._filled("real"), self._filled("fake")
+        real_radii = _knn_radii(real, real_mask, self.k)
+        fake_radii = _knn_radii(fake, fake_mask, self.k)
         fake_to_real = _distances(fake, real)  # (n_fake, n_real)
-        inside_real = ops.any(fake_to_real <= real_radii[None, :], axis=1)
-        inside_fake = ops.any(ops.transpose(fake_to_real) <= fake_radii[None, :], axis=1)
+        in_real = (fake_to_real <= real_radii[None, :]) & (real_mask[None, :] > 0)
+        in_fake = (ops.transpose(fake_to_real) <= fake_radii[None, :]) & (fake_mask[None, :] > 0)
         return self._logs(
-            ops.mean(ops.cast(inside_real, "float64")), ops.mean(ops.cast(inside_fake, "float64"))
+            _masked_mean(ops.any(in_real, axis=1), fake_mask),
+            _masked_mean(ops.any(in_fake, axis=1), real_mask),
         )
 
 
@@ -393,13 +448,14 @@ class DensityCoverage(_NeighbourMetric):
     def result(self):
         if not self.state_built:
             return self._logs()
-        real, fake = self._filled("real"), self._filled("fake")
-        radii = _knn_radii(real, self.k)
-        inside = ops.cast(_distances(fake, real) <= radii[None, :], "float64")  # (M, N)
-        m = ops.cast(ops.shape(fake)[0], "float64")
+        (real, real_mask), (fake, fake_mask) = self._filled("real"), self._filled("fake")
+        radii = _knn_radii(real, real_mask, self.k)
+        inside = ops.cast(_distances(fake, real) <= radii[None, :], self.dtype)  # (M, N)
+        inside = inside * fake_mask[:, None] * real_mask[None, :]
+        m = ops.maximum(ops.sum(fake_mask), 1.0)
         return self._logs(
             ops.sum(inside) / (self.k * m),
-            ops.mean(ops.cast(ops.max(inside, axis=0) > 0, "float64")),
+            _masked_mean(ops.max(inside, axis=0) > 0, real_mask),
         )
 
 
@@ -435,9 +491,9 @@ class InceptionScore(_FeatureMetric):
 
     def _build_state(self, dim):
         self._sums = (
-            self.add_variable((), "zeros", dtype="float64", name="count"),
-            self.add_variable((dim,), "zeros", dtype="float64", name="p_sum"),
-            self.add_variable((), "zeros", dtype="float64", name="p_log_p_sum"),
+            self.add_variable((), "zeros", dtype=self.dtype, name="count"),
+            self.add_variable((dim,), "zeros", dtype=self.dtype, name="p_sum"),
+            self.add_variable((), "zeros", dtype=self.dtype, name="p_log_p_sum"),
         )
 
     def update_state(self, real, generated, sample_weight=None):
@@ -445,22 +501,23 @@ class InceptionScore(_FeatureMetric):
         log_p = logits - ops.logsumexp(logits, axis=1, keepdims=True)
         p = ops.exp(log_p)
         count, p_sum, p_log_p = self._sums
-        count.assign_add(ops.cast(ops.shape(p)[0], "float64"))
+        count.assign_add(ops.cast(ops.shape(p)[0], self.dtype))
         p_sum.assign_add(ops.sum(p, axis=0))
         p_log_p.assign_add(ops.sum(p * log_p))
 
     def result(self):
         if not self.state_built:
-            return ops.convert_to_tensor(0.0, "float64")
+            return self._zero()
         count, p_sum, p_log_p = self._sums
         n = ops.maximum(count, 1.0)
         marginal = p_sum / n
-        entropy_of_marginal = -ops.sum(marginal * ops.log(ops.maximum(marginal, 1e-300)))
+        tiny = float(np.finfo(self.dtype).tiny)
+        entropy_of_marginal = -ops.sum(marginal * ops.log(ops.maximum(marginal, tiny)))
         return ops.exp(p_log_p / n + entropy_of_marginal)
 
     def reset_state(self):
         for v in self._sums or ():
-            v.assign(ops.zeros(v.shape, "float64"))
+            v.assign(ops.zeros(v.shape, self.dtype))
 
 
 def digits_scores(generated, reference, requested_labels=None, seed=0, k=3):

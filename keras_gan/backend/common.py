@@ -1,0 +1,45 @@
+"""Backend-neutral pieces of the plumbing: a stateless scope that nests.
+
+Keras' `StatelessScope` reads a variable from the innermost scope only, and
+falls back to the variable's own value when that scope has no entry. On
+TensorFlow and PyTorch, where variables hold their values, that is right. On
+JAX the train step itself runs inside a scope that holds the jitted step's
+state (the variables' own values are purged during `fit`), so a scope opened
+inside it must start from its parent's values: `ChildScope` does, and records
+which variables were assigned in it, so the caller can keep or discard each
+update.
+"""
+
+import keras
+from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+
+class ChildScope(keras.StatelessScope):
+    """A `keras.StatelessScope` that starts from the enclosing scope's values.
+
+    Args:
+        overrides: `(variable, value)` pairs read inside the scope instead of
+            the enclosing values (JAX feeds traced values this way).
+    """
+
+    def __init__(self, overrides=()):
+        super().__init__(state_mapping=list(overrides))
+        parent = get_stateless_scope()
+        if parent is not None:
+            for key, value in parent.state_mapping.items():
+                self.state_mapping.setdefault(key, value)
+        self._assigned = {}
+
+    def add_update(self, update):
+        super().add_update(update)
+        variable = update[0]
+        self._assigned[id(variable)] = variable
+
+    def assigned(self):
+        """The variables assigned inside the scope, in first-assignment order."""
+        return list(self._assigned.values())
+
+    def value_of(self, variable):
+        """The variable's value as seen at the end of the scope."""
+        value = self.get_current_value(variable)
+        return variable.value if value is None else value

@@ -1,0 +1,173 @@
+"""JAX plumbing for the shared training step.
+
+Keras' JAX trainer jits `train_step(state, data) -> (logs, state)`, a pure
+function of the model's state: its trainable, non-trainable, optimizer and
+metric variables. The shared step is written statefully (it assigns
+variables, calls `optimizer.apply`), so it runs here inside a
+`keras.StatelessScope` that maps every variable to its value in `state`, and
+the new state is read back from the scope. Both optimizers' variables travel
+in `state` because `GAN.optimizer` exposes them as one list.
+
+Inside the step, every JAX transformation (`value_and_grad`, `vjp`,
+`lax.cond`) runs its function in a `ChildScope` and returns the values of the
+variables it assigned as outputs, which are then assigned in the enclosing
+scope: a traced value never escapes the transformation that made it.
+"""
+
+import jax
+from keras import ops
+from keras.src.backend.common.stateless_scope import get_stateless_scope
+
+from keras_gan.backend.common import ChildScope
+
+JIT_DOUBLE_BACKWARD = True
+# Keras promotes the result of 64-bit operands to 32 bits on this backend
+# (`BIT64_TO_BIT32_DTYPE`, as JAX does by default): keras.ops stay float32.
+FLOAT64 = False
+
+
+def _purely(fn, touched, overrides=()):
+    """`fn` as a function that also returns the values of the variables it
+    assigned; the variables themselves are listed in `touched`."""
+
+    def wrapped(*args):
+        with ChildScope(overrides(*args) if callable(overrides) else overrides) as scope:
+            out = fn(*args)
+        touched[:] = scope.assigned()
+        return out, [scope.value_of(v) for v in touched]
+
+    return wrapped
+
+
+def _assign_all(variables, values):
+    for variable, value in zip(variables, values, strict=True):
+        variable.assign(value)
+
+
+def value_and_grad(fn, variables):
+    """Runs `fn() -> (loss, aux)`; returns `(aux, grads)`, the gradients of
+    `loss` with respect to `variables` only (the frozen network's variables
+    are constants of the differentiated function)."""
+    variables = list(variables)
+    touched = []
+
+    def loss_of(values):
+        (loss, aux), updates = _purely(
+            fn, touched, overrides=list(zip(variables, values, strict=True))
+        )()
+        return loss, (aux, updates)
+
+    (_, (aux, updates)), grads = jax.value_and_grad(loss_of, has_aux=True)(
+        [v.value for v in variables]
+    )
+    _assign_all(touched, updates)
+    return aux, grads
+
+
+def input_gradients(fn, x):
+    """Returns `(y, dy/dx)` with `y = fn(x)`, the gradient of `sum(y)`,
+    differentiable again (a penalty on it backpropagates to the weights)."""
+    touched = []
+    y, vjp, updates = jax.vjp(_purely(fn, touched), ops.convert_to_tensor(x), has_aux=True)
+    (grads,) = vjp(jax.numpy.ones_like(y))
+    _assign_all(touched, updates)
+    return y, grads
+
+
+def cond(pred, true_fn, false_fn):
+    """`ops.cond` whose branches may assign variables (a lazy penalty draws
+    noise from the GAN's seed generator in one branch only).
+
+    The branches are traced once to learn which variables either assigns;
+    then `lax.cond` returns those variables' values from the branch taken.
+    """
+    if get_stateless_scope() is None:
+        return ops.cond(pred, true_fn, false_fn)
+    found = {}
+    for branch in (true_fn, false_fn):
+        touched = []
+        jax.eval_shape(_purely(branch, touched))
+        found.update((id(v), v) for v in touched)
+    variables = list(found.values())
+
+    def returning_all(branch):
+        def run():
+            with ChildScope() as scope:
+                out = branch()
+            return out, [scope.value_of(v) for v in variables]
+
+        return run
+
+    out, values = jax.lax.cond(pred, returning_all(true_fn), returning_all(false_fn))
+    _assign_all(variables, values)
+    return out
+
+
+def apply_gradients(optimizer, grads, variables):
+    """`optimizer.stateless_apply` on the current values, then assigned:
+    the stateful `apply` of a `LossScaleOptimizer` assigns variables inside
+    `lax.cond` branches, which JAX cannot trace."""
+    built_for = [id(v) for v in optimizer._trainable_variables]
+    if built_for != [id(v) for v in variables]:
+        raise ValueError(
+            "The optimizer was built for other variables than the network's trainable "
+            "variables now: recompile after changing `trainable`. "
+            f"Received: {len(variables)} variables for an optimizer built on {len(built_for)}"
+        )
+    slots = optimizer.variables
+    new_variables, new_slots = optimizer.stateless_apply(
+        [v.value for v in slots], grads, [v.value for v in variables]
+    )
+    _assign_all(variables, new_variables)
+    _assign_all(slots, new_slots)
+
+
+def _state_variables(model, training):
+    groups = [model.trainable_variables, model.non_trainable_variables]
+    if training:
+        groups.append(model.optimizer.variables)
+    groups.append(model.metrics_variables)
+    return groups
+
+
+def _run_in_state(model, step_fn, state, data, training):
+    groups = _state_variables(model, training)
+    if len(groups) != len(state):
+        raise ValueError(
+            f"Expected a JAX training state of {len(groups)} variable lists. "
+            f"Received: {len(state)} lists"
+        )
+    mapping = [
+        pair
+        for variables, values in zip(groups, state, strict=True)
+        for pair in zip(variables, values, strict=True)
+    ]
+    with ChildScope(mapping) as scope:
+        logs = step_fn(data)
+    return logs, tuple([scope.value_of(v) for v in variables] for variables in groups)
+
+
+def run_train_step(model, step_fn, state, data):
+    """Keras' JAX `train_step(state, data) -> (logs, state)` around the
+    stateful `step_fn(data) -> logs`."""
+    return _run_in_state(model, step_fn, state, data, training=True)
+
+
+def run_test_step(model, step_fn, state, data):
+    """Keras' JAX `test_step(state, data) -> (logs, state)`."""
+    return _run_in_state(model, step_fn, state, data, training=False)
+
+
+def replicas():
+    """`(0, 1)`: under `keras.distribution` the jitted step sees the global
+    batch (SPMD), so noise drawn for it is already different per device."""
+    return 0, 1
+
+
+def make_train_function(model):
+    """Keras' own JAX train function."""
+    return None
+
+
+def logs_for_reduction(logs):
+    return logs

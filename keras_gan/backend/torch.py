@@ -1,0 +1,71 @@
+"""PyTorch plumbing for the shared training step.
+
+Keras' PyTorch trainer is stateful like TensorFlow's: `train_step(data)` runs
+eagerly and variables hold their values. Gradients are taken with
+`torch.autograd.grad` with respect to the training network's parameters
+only, so nothing accumulates in the frozen network's `.grad`.
+"""
+
+import torch
+from keras import ops
+
+# torch.compile (aot_autograd) does not support double backward.
+JIT_DOUBLE_BACKWARD = False
+# Keras promotes the result of 64-bit operands to 32 bits on this backend
+# (`BIT64_TO_BIT32_DTYPE`, as JAX does by default): keras.ops stay float32.
+FLOAT64 = False
+
+
+def value_and_grad(fn, variables):
+    """Runs `fn() -> (loss, aux)`; returns `(aux, grads)`, the gradients of
+    `loss` with respect to `variables` only (`None` where unconnected)."""
+    with torch.enable_grad():
+        loss, aux = fn()
+        grads = torch.autograd.grad(loss, [v.value for v in variables], allow_unused=True)
+    return aux, list(grads)
+
+
+def input_gradients(fn, x):
+    """Returns `(y, dy/dx)` with `y = fn(x)`, the gradient of `sum(y)`; the
+    graph of the gradient is kept, so a penalty on it backpropagates to the
+    weights (double backward)."""
+    x = ops.convert_to_tensor(x)
+    if not x.requires_grad:
+        x = x.detach().requires_grad_(True)
+    with torch.enable_grad():
+        y = fn(x)
+        (grads,) = torch.autograd.grad(y.sum(), x, create_graph=True)
+    return y, grads
+
+
+def cond(pred, true_fn, false_fn):
+    """Eager: the branch taken runs, with its variable updates."""
+    return true_fn() if bool(pred) else false_fn()
+
+
+def apply_gradients(optimizer, grads, variables):
+    # Keras' torch optimizers update parameters in place: no graph there.
+    with torch.no_grad():
+        optimizer.apply(grads, variables)
+
+
+def run_train_step(model, step_fn, data):
+    """PyTorch's `Model.train_step(data)` is stateful: call through."""
+    return step_fn(data)
+
+
+run_test_step = run_train_step
+
+
+def replicas():
+    """`(0, 1)`: keras_gan does not distribute PyTorch training."""
+    return 0, 1
+
+
+def make_train_function(model):
+    """Keras' own PyTorch train function."""
+    return None
+
+
+def logs_for_reduction(logs):
+    return logs
