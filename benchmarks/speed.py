@@ -230,7 +230,7 @@ def make_torch_loop(generator, discriminator, args):
         start = time.perf_counter()
         for _ in range(steps):
             d_loss, g_loss = train_step(torch.from_numpy(next(iterator)))
-        float(g_loss)
+        g_loss.item()
         return time.perf_counter() - start
 
     return run

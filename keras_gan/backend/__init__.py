@@ -11,6 +11,7 @@ functions, and everything above this package is written in `keras.ops`:
   variables.
 - `apply_gradients(optimizer, grads, variables)`: `optimizer.apply` where the
   backend allows it.
+- `no_grad()`: a context in which no gradient graph is recorded (PyTorch).
 - `run_train_step(model, step_fn, *args)` / `run_test_step(...)`: adapt the
   backend's `train_step` / `test_step` signature (stateful on TensorFlow and
   PyTorch, `(state, data) -> (logs, state)` on JAX) to the stateful
@@ -49,6 +50,7 @@ value_and_grad = _impl.value_and_grad
 input_gradients = _impl.input_gradients
 cond = _impl.cond
 apply_gradients = _impl.apply_gradients
+no_grad = _impl.no_grad
 run_train_step = _impl.run_train_step
 run_test_step = _impl.run_test_step
 replicas = _impl.replicas

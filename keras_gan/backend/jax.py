@@ -14,6 +14,8 @@ variables it assigned as outputs, which are then assigned in the enclosing
 scope: a traced value never escapes the transformation that made it.
 """
 
+import contextlib
+
 import jax
 from keras import ops
 from keras.src.backend.common.stateless_scope import get_stateless_scope
@@ -171,3 +173,8 @@ def make_train_function(model):
 
 def logs_for_reduction(logs):
     return logs
+
+
+def no_grad():
+    """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
+    return contextlib.nullcontext()

@@ -1,5 +1,7 @@
 """TensorFlow gradient plumbing for the shared training step."""
 
+import contextlib
+
 import tensorflow as tf
 
 JIT_DOUBLE_BACKWARD = True
@@ -162,3 +164,8 @@ def make_train_function(model):
         raise StopIteration
 
     return function
+
+
+def no_grad():
+    """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
+    return contextlib.nullcontext()

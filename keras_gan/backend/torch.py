@@ -69,3 +69,9 @@ def make_train_function(model):
 
 def logs_for_reduction(logs):
     return logs
+
+
+def no_grad():
+    """No autograd graph inside: for computations whose gradient is never
+    taken (the frozen generator's samples in a discriminator update)."""
+    return torch.no_grad()
