@@ -16,8 +16,10 @@ export KERAS_GAN_CHROMIUM := $(CHROMIUM)
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export KERAS_BACKEND ?= tensorflow
-# The Keras backends `make test` runs the suite on, in turn.
+# The Keras backends `make test` runs the suite on, in turn, each on
+# PYTEST_WORKERS pytest-xdist workers (0: in one process).
 BACKENDS ?= tensorflow jax torch
+PYTEST_WORKERS ?= 2
 
 .PHONY: venv demo test test-fast lint format bench docs clean
 
@@ -43,7 +45,7 @@ demo: $(STAMP)
 test: $(STAMP) $(CHROMIUM)
 	@failed=""; for backend in $(BACKENDS); do \
 	  echo "== make test: KERAS_BACKEND=$$backend"; \
-	  KERAS_BACKEND=$$backend $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  KERAS_BACKEND=$$backend $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests on $$backend (exit 5): failing"; fi; \
 	  if [ $$rc -ne 0 ]; then failed="$$failed $$backend"; fi; \
 	done; \

@@ -117,7 +117,6 @@ class _RunningMeans(keras.metrics.Metric):
         self.names = tuple(names)
         self.totals = self.add_variable((len(self.names),), "zeros", name="totals")
         self.counts = self.add_variable((len(self.names),), "zeros", name="counts")
-        self._count_vectors = {}
 
     def update_state(self, values, counts=None):
         """Adds to each log named in `values` (a dict of scalars) its value,
@@ -125,9 +124,11 @@ class _RunningMeans(keras.metrics.Metric):
         unknown = sorted(set(values) - set(self.names))
         if unknown:
             raise ValueError(f"Unknown logs {unknown}; the logs are {list(self.names)}.")
-        counts = tuple(float((counts or {}).get(n, 1) if n in values else 0) for n in self.names)
-        if counts not in self._count_vectors:  # a constant per kind of update
-            self._count_vectors[counts] = ops.convert_to_tensor(counts, self.dtype)
+        # A numpy constant, never a cached tensor: one made while tracing a
+        # step would be that trace's (and leak into the next one on JAX).
+        counted = np.array(
+            [(counts or {}).get(n, 1) if n in values else 0 for n in self.names], self.dtype
+        )
         zero = None
         parts = []
         for n in self.names:
@@ -137,7 +138,7 @@ class _RunningMeans(keras.metrics.Metric):
                 zero = ops.zeros((), self.dtype) if zero is None else zero
                 parts.append(zero)
         self.totals.assign(self.totals + ops.stack(parts))
-        self.counts.assign(self.counts + self._count_vectors[counts])
+        self.counts.assign(self.counts + counted)
 
     def result(self):
         means = self.totals / ops.maximum(self.counts, 1.0)

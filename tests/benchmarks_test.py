@@ -43,6 +43,7 @@ def test_quality_digits_rows():
     assert rows["ceiling: real"][0]["precision"] > rows["GAN (recipes.digits_gan)"][0]["precision"]
 
 
+@pytest.mark.tensorflow_only("benchmarks tf.distribute.MirroredStrategy")
 @pytest.mark.slow
 def test_scaling_writes_its_plot(tmp_path):
     import subprocess

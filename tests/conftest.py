@@ -3,6 +3,11 @@ import tempfile
 
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ["KERAS_BACKEND"] == "jax":
+    # One XLA compute thread per worker: xdist already runs a worker per core.
+    os.environ.setdefault(
+        "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+    )
 # Feature extractors built by the suite (the digits classifier) are cached in
 # a directory of this run's own, never in the user's ~/.cache.
 os.environ["KERAS_GAN_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
@@ -11,6 +16,13 @@ import keras  # noqa: E402
 import pytest  # noqa: E402
 
 BACKEND = keras.backend.backend()
+
+if BACKEND == "torch" and os.environ.get("PYTEST_XDIST_WORKER"):
+    # One intra-op thread per worker: xdist already runs a worker per core,
+    # and two workers of two threads each oversubscribe the CPU.
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def pytest_collection_modifyitems(config, items):
