@@ -1,16 +1,12 @@
 """A GAN trained and saved on JAX or PyTorch loads on TensorFlow, gives the
 same samples, keeps training, and exports a SavedModel."""
 
-import json
-import os
-import subprocess
-import sys
-
 import keras
 import numpy as np
 import pytest
 
 import keras_gan
+from tests.scripts import run_python
 
 pytestmark = pytest.mark.tensorflow_only("loads on TensorFlow what JAX and PyTorch saved")
 
@@ -42,19 +38,7 @@ print("RESULT" + json.dumps({"backend": keras.backend.backend(),
 def test_saved_on_another_backend_loads_trains_and_exports(backend, tmp_path):
     import tensorflow as tf
 
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env = dict(os.environ, KERAS_BACKEND=backend, TF_CPP_MIN_LOG_LEVEL="3")
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    proc = subprocess.run(
-        [sys.executable, "-c", TRAIN, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-        timeout=600,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    trained = json.loads(next(x for x in proc.stdout.splitlines() if x.startswith("RESULT"))[6:])
+    trained = run_python(TRAIN, tmp_path, env={"KERAS_BACKEND": backend})
     assert trained == {"backend": backend, "d_iterations": 4}
 
     gan = keras_gan.saving.load_model(tmp_path / "gan.keras")

@@ -10,6 +10,8 @@ which variables were assigned in it, so the caller can keep or discard each
 update.
 """
 
+import contextlib
+
 import keras
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
@@ -43,3 +45,25 @@ class ChildScope(keras.StatelessScope):
         """The variable's value as seen at the end of the scope."""
         value = self.get_current_value(variable)
         return variable.value if value is None else value
+
+
+# Defaults the backend modules share where they have nothing of their own.
+
+
+def single_replica():
+    """`(0, 1)`: the step sees its whole batch; nothing is sliced per replica."""
+    return 0, 1
+
+
+def keras_train_function(model):
+    """None: Keras' own train function."""
+    return None
+
+
+def unchanged_logs(logs):
+    return logs
+
+
+def gradients_unrecorded():
+    """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
+    return contextlib.nullcontext()

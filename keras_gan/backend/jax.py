@@ -14,12 +14,11 @@ variables it assigned as outputs, which are then assigned in the enclosing
 scope: a traced value never escapes the transformation that made it.
 """
 
-import contextlib
-
 import jax
 from keras import ops
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from keras_gan.backend import common
 from keras_gan.backend.common import ChildScope
 
 JIT_DOUBLE_BACKWARD = True
@@ -160,21 +159,9 @@ def run_test_step(model, step_fn, state, data):
     return _run_in_state(model, step_fn, state, data, training=False)
 
 
-def replicas():
-    """`(0, 1)`: under `keras.distribution` the jitted step sees the global
-    batch (SPMD), so noise drawn for it is already different per device."""
-    return 0, 1
-
-
-def make_train_function(model):
-    """Keras' own JAX train function."""
-    return None
-
-
-def logs_for_reduction(logs):
-    return logs
-
-
-def no_grad():
-    """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
-    return contextlib.nullcontext()
+# Under keras.distribution the jitted step sees the global batch (SPMD), so
+# noise drawn for it already differs per device: no replica slicing.
+replicas = common.single_replica
+make_train_function = common.keras_train_function
+logs_for_reduction = common.unchanged_logs
+no_grad = common.gradients_unrecorded

@@ -1,8 +1,8 @@
 """TensorFlow gradient plumbing for the shared training step."""
 
-import contextlib
-
 import tensorflow as tf
+
+from keras_gan.backend import common
 
 JIT_DOUBLE_BACKWARD = True
 FLOAT64 = True
@@ -166,6 +166,4 @@ def make_train_function(model):
     return function
 
 
-def no_grad():
-    """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
-    return contextlib.nullcontext()
+no_grad = common.gradients_unrecorded

@@ -9,6 +9,8 @@ only, so nothing accumulates in the frozen network's `.grad`.
 import torch
 from keras import ops
 
+from keras_gan.backend import common
+
 # torch.compile (aot_autograd) does not support double backward.
 JIT_DOUBLE_BACKWARD = False
 # Keras promotes the result of 64-bit operands to 32 bits on this backend
@@ -57,18 +59,10 @@ def run_train_step(model, step_fn, data):
 run_test_step = run_train_step
 
 
-def replicas():
-    """`(0, 1)`: keras_gan does not distribute PyTorch training."""
-    return 0, 1
-
-
-def make_train_function(model):
-    """Keras' own PyTorch train function."""
-    return None
-
-
-def logs_for_reduction(logs):
-    return logs
+# keras_gan does not distribute PyTorch training.
+replicas = common.single_replica
+make_train_function = common.keras_train_function
+logs_for_reduction = common.unchanged_logs
 
 
 def no_grad():
