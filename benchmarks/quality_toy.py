@@ -10,7 +10,7 @@ means over seeds beside the published rows of PacGAN (Lin et al. 2018,
 Table 1).
 
     python benchmarks/quality_toy.py [--seeds 0 1 2 3 4] [--losses non_saturating hinge]
-        [--steps 8000] [--datasets ring grid]
+        [--steps 16000] [--datasets ring grid]
 
 Target for the default recipe (non-saturating loss), mean over 5 seeds:
 ring-8 8/8 modes, HQ >= 96%, KL <= 0.05; grid-25 25/25, HQ >= 94%, KL <= 0.03.
@@ -59,7 +59,7 @@ def run_one(dataset, loss, seed, steps, batch_size=256, points=50_000):
     return scores
 
 
-def run(datasets=("ring", "grid"), losses=("non_saturating",), seeds=(0,), steps=8000):
+def run(datasets=("ring", "grid"), losses=("non_saturating",), seeds=(0,), steps=16000):
     results = {}
     for dataset in datasets:
         for loss in losses:
@@ -100,7 +100,7 @@ def main(argv=None):
     parser.add_argument("--datasets", nargs="+", default=["ring", "grid"])
     parser.add_argument("--losses", nargs="+", default=["non_saturating"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--steps", type=int, default=8000)
+    parser.add_argument("--steps", type=int, default=16000)
     args = parser.parse_args(argv)
     results = run(args.datasets, args.losses, args.seeds, args.steps)
     print()

@@ -107,7 +107,7 @@ def mixture_gan(
     seed=0,
     loss="non_saturating",
     r1_weight=0.1,
-    learning_rate=5e-4,
+    learning_rate=2e-3,
     data_scale=1.0,
 ):
     """A compiled GAN for the 2-D mixtures (`keras_gan.data.ring` / `grid`).
@@ -115,7 +115,8 @@ def mixture_gan(
     3x256 ReLU MLPs, latent dimension 16; Adam with `beta_1=0`, `beta_2=0.99`
     whose learning rate decays to 0 along a cosine over `total_steps` steps
     (the decay is what sharpens the modes: at a constant rate the samples
-    jitter around them); an R1 penalty of `r1_weight` on the discriminator
+    jitter around them; a high starting rate and a long schedule sharpen
+    them further); an R1 penalty of `r1_weight` on the discriminator
     (0 for none), which keeps every mode on seeds where plain Adam collapses.
 
     Args:
@@ -125,7 +126,11 @@ def mixture_gan(
         loss: a loss name or `keras_gan.losses.GANLoss`; a Wasserstein loss
             gets a `GradientPenalty` of weight 10 instead of R1.
         r1_weight: weight of the R1 penalty.
-        learning_rate: the starting learning rate of both optimizers.
+        learning_rate: the starting learning rate of both optimizers. On
+            ring-8 and grid-25 (seed 0, 8,000 steps of 256) the share of
+            samples within 3 std of a mode was 90% and 76% at 5e-4, 94% and
+            88% at 1e-3, 96% and 93% at 2e-3, 95% and 90% at 4e-3; 16,000
+            steps at 2e-3 took the grid to 96%.
         data_scale: the data's extent (about 1 for the ring, 4 for the
             grid): the networks work in units of it (the generator's output
             is multiplied by it, the discriminator's input divided by it).
