@@ -617,8 +617,8 @@ class GAN(keras.Model):
     def _score_logs(self, real_scores, fake_scores):
         """The mean scores and, for classifying losses, the accuracy."""
         logs = {
-            "d_real": ops.mean(ops.cast(real_scores, "float32")),
-            "d_fake": ops.mean(ops.cast(fake_scores, "float32")),
+            "d_real": losses_module.mean_float32(real_scores),
+            "d_fake": losses_module.mean_float32(fake_scores),
         }
         if self._tracks_accuracy:
             logs["d_accuracy"] = self.loss_fn.discriminator_accuracy(real_scores, fake_scores)

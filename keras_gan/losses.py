@@ -33,7 +33,16 @@ def _as_float32(x):
     return ops.cast(x, "float32")
 
 
-def _mean(x):
+def mean_float32(x):
+    """The mean of `x` computed in float32 (scores may be float16 under mixed
+    precision), without a cast when `x` is already float32.
+
+    Args:
+        x: a tensor (of scores, losses or booleans).
+
+    Returns:
+        A float32 scalar.
+    """
     return ops.mean(_as_float32(x))
 
 
@@ -155,7 +164,7 @@ class GANLoss:
             return None
         real_scores, fake_scores = _float32(real_scores), _float32(fake_scores)
         t = self.decision_threshold
-        return 0.5 * (_mean(real_scores > t) + _mean(fake_scores < t))
+        return 0.5 * (mean_float32(real_scores > t) + mean_float32(fake_scores < t))
 
     def __call__(self, real_scores, fake_scores):
         """Returns `(discriminator_loss, generator_loss)` for the same scores."""
@@ -213,13 +222,13 @@ class Minimax(GANLoss):
 
     def discriminator_loss(self, real_scores, fake_scores):
         real_scores, fake_scores = _float32(real_scores), _float32(fake_scores)
-        real_term = _mean(_sigmoid_cross_entropy(real_scores, self.real_target))
-        fake_term = _mean(_sigmoid_cross_entropy(fake_scores, 0.0))
+        real_term = mean_float32(_sigmoid_cross_entropy(real_scores, self.real_target))
+        fake_term = mean_float32(_sigmoid_cross_entropy(fake_scores, 0.0))
         return real_term + fake_term
 
     def generator_loss(self, fake_scores, real_scores=None):
         # log(1 - sigmoid(l)) = -softplus(l)
-        return -_mean(ops.softplus(_float32(fake_scores)))
+        return -mean_float32(ops.softplus(_float32(fake_scores)))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -239,7 +248,7 @@ class NonSaturating(Minimax):
     """
 
     def generator_loss(self, fake_scores, real_scores=None):
-        return _mean(ops.softplus(-_float32(fake_scores)))
+        return mean_float32(ops.softplus(-_float32(fake_scores)))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -264,10 +273,10 @@ class Wasserstein(GANLoss):
     decision_threshold = None
 
     def discriminator_loss(self, real_scores, fake_scores):
-        return _mean(_float32(fake_scores)) - _mean(_float32(real_scores))
+        return mean_float32(_float32(fake_scores)) - mean_float32(_float32(real_scores))
 
     def generator_loss(self, fake_scores, real_scores=None):
-        return -_mean(_float32(fake_scores))
+        return -mean_float32(_float32(fake_scores))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -294,12 +303,12 @@ class LeastSquares(GANLoss):
 
     def discriminator_loss(self, real_scores, fake_scores):
         real_scores, fake_scores = _float32(real_scores), _float32(fake_scores)
-        return 0.5 * _mean(ops.square(real_scores - self.real_target)) + 0.5 * _mean(
+        return 0.5 * mean_float32(ops.square(real_scores - self.real_target)) + 0.5 * mean_float32(
             ops.square(fake_scores)
         )
 
     def generator_loss(self, fake_scores, real_scores=None):
-        return 0.5 * _mean(ops.square(_float32(fake_scores) - 1.0))
+        return 0.5 * mean_float32(ops.square(_float32(fake_scores) - 1.0))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -319,10 +328,10 @@ class Hinge(GANLoss):
 
     def discriminator_loss(self, real_scores, fake_scores):
         real_scores, fake_scores = _float32(real_scores), _float32(fake_scores)
-        return _mean(ops.relu(1.0 - real_scores)) + _mean(ops.relu(1.0 + fake_scores))
+        return mean_float32(ops.relu(1.0 - real_scores)) + mean_float32(ops.relu(1.0 + fake_scores))
 
     def generator_loss(self, fake_scores, real_scores=None):
-        return -_mean(_float32(fake_scores))
+        return -mean_float32(_float32(fake_scores))
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
@@ -361,7 +370,7 @@ class RelativisticAverage(GANLoss):
 
     def discriminator_loss(self, real_scores, fake_scores):
         rel_real, rel_fake = self._relative(real_scores, fake_scores)
-        return _mean(_sigmoid_cross_entropy(rel_real, self.real_target)) + _mean(
+        return mean_float32(_sigmoid_cross_entropy(rel_real, self.real_target)) + mean_float32(
             _sigmoid_cross_entropy(rel_fake, 0.0)
         )
 
@@ -372,13 +381,13 @@ class RelativisticAverage(GANLoss):
                 "real data. Received: real_scores=None"
             )
         rel_real, rel_fake = self._relative(real_scores, fake_scores)
-        return _mean(_sigmoid_cross_entropy(rel_fake, 1.0)) + _mean(
+        return mean_float32(_sigmoid_cross_entropy(rel_fake, 1.0)) + mean_float32(
             _sigmoid_cross_entropy(rel_real, 0.0)
         )
 
     def discriminator_accuracy(self, real_scores, fake_scores):
         rel_real, rel_fake = self._relative(real_scores, fake_scores)
-        return 0.5 * (_mean(rel_real > 0.0) + _mean(rel_fake < 0.0))
+        return 0.5 * (mean_float32(rel_real > 0.0) + mean_float32(rel_fake < 0.0))
 
 
 _LOSSES = {
