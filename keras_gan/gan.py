@@ -1,6 +1,7 @@
 """`GAN`: a `keras.Model` whose `train_step` alternates discriminator and
 generator updates, so `compile` / `fit` / callbacks work as for any model."""
 
+import inspect
 import warnings
 
 import keras
@@ -12,7 +13,7 @@ from keras_gan import constraints as constraints_module
 from keras_gan import losses as losses_module
 from keras_gan import metrics as metrics_module
 from keras_gan import penalties as penalties_module
-from keras_gan.callbacks import SampleGrid, TerminateOnNaN
+from keras_gan.callbacks import SampleGrid, TerminateOnNaN, _fit_callback_list
 from keras_gan.distribute import per_replica_draw
 
 _LATENT_DISTRIBUTIONS = ("normal", "uniform")
@@ -730,9 +731,29 @@ class GAN(keras.Model):
         callbacks is upgraded to `keras_gan.callbacks.TerminateOnNaN`, which
         watches the GAN's losses (there is no `loss` log) and names the one
         that went non-finite, and a `keras_gan.callbacks.SampleGrid` writes
-        its pictures to a `keras.callbacks.TensorBoard` among them too."""
-        callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
-        SampleGrid.link_tensorboard(callbacks)
+        its pictures to a `keras.callbacks.TensorBoard` among them too.
+
+        With `verbose=0`, no callback implementing a batch hook, and a
+        `tf.data.Dataset` or `steps_per_epoch`, Keras' per-step callback
+        dispatch is skipped (it converts each step's logs to Python numbers
+        for nobody; ~0.1 ms a step). A `keras.callbacks.CallbackList` passed
+        as `callbacks` is used as it is."""
+        if not isinstance(callbacks, keras.callbacks.CallbackList):
+            callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
+            SampleGrid.link_tensorboard(callbacks)
+            # Without batch hooks in any callback, skip Keras' per-step
+            # callback dispatch (see `callbacks._BatchlessCallbackList`).
+            fit_args = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
+            fit_args.apply_defaults()
+            given = fit_args.arguments
+            callbacks = _fit_callback_list(
+                self,
+                callbacks,
+                x=given["x"],
+                epochs=given["epochs"],
+                verbose=given["verbose"],
+                steps_per_epoch=given["steps_per_epoch"],
+            )
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
     # ------------------------------------------------------------------ sampling

@@ -250,3 +250,90 @@ def test_ema_and_sample_grid_are_unchanged_by_steps_per_execution(tmp_path):
         np.testing.assert_allclose(a, b, atol=1e-6)
     assert [p.rsplit("/", 1)[1] for p in paths1] == [p.rsplit("/", 1)[1] for p in paths3]
     assert len(paths3) == 2
+
+
+class Recorder(keras.callbacks.Callback):
+    """Records the params Keras gave it and, optionally, every batch."""
+
+    def __init__(self, batches=False):
+        super().__init__()
+        self.batches = [] if batches else None
+        if batches:
+            self.on_train_batch_end = lambda batch, logs=None: self.batches.append(logs)
+
+    def on_train_begin(self, logs=None):
+        self.seen_params = dict(self.params)
+
+
+@pytest.fixture
+def dispatches(monkeypatch):
+    """Counts Keras' per-batch dispatches (logs made Python numbers, each
+    callback's train-batch hook called)."""
+    count = []
+    original = keras.callbacks.CallbackList._on_train_batch_end
+
+    def counting(self, batch, logs=None):
+        count.append(batch)
+        return original(self, batch, logs)
+
+    monkeypatch.setattr(keras.callbacks.CallbackList, "_on_train_batch_end", counting)
+    return count
+
+
+def ring_dataset(n=64, batch=16):
+    import tensorflow as tf
+
+    return tf.data.Dataset.from_tensor_slices(keras_gan.data.ring(n, seed=0)).batch(batch)
+
+
+def test_fit_without_batch_hooks_skips_the_per_batch_dispatch(dispatches):
+    gan = small_gan(image=False)
+    recorder = Recorder()
+    history = gan.fit(ring_dataset(), epochs=2, verbose=0, shuffle=False, callbacks=[recorder])
+    assert dispatches == []
+    # The params Keras' own list gives: 64 samples in batches of 16.
+    assert recorder.seen_params == {"verbose": 0, "epochs": 2, "steps": 4}
+    assert len(history.history["d_loss"]) == 2
+    assert gan.history is history
+
+
+def test_fit_with_a_batch_hook_dispatches_every_batch(dispatches):
+    gan = small_gan(image=False)
+    recorder = Recorder(batches=True)
+    data = ring_dataset().repeat()
+    gan.fit(data, epochs=2, steps_per_epoch=3, verbose=0, shuffle=False, callbacks=[recorder])
+    assert len(dispatches) == 6
+    assert recorder.seen_params == {"verbose": 0, "epochs": 2, "steps": 3}
+    assert len(recorder.batches) == 6
+    assert all(isinstance(logs["d_loss"], float) for logs in recorder.batches)
+
+
+def test_fit_with_validation_calls_test_batch_hooks():
+    gan = small_gan(image=False)
+    ends = []
+    hook = keras.callbacks.LambdaCallback(on_test_batch_end=lambda b, logs: ends.append(b))
+    gan.fit(
+        ring_dataset(),
+        validation_data=ring_dataset(32),
+        epochs=2,
+        verbose=0,
+        shuffle=False,
+        callbacks=[hook],
+    )
+    assert ends == [0, 1, 0, 1]
+
+
+def test_fit_keeps_keras_dispatch_with_a_progress_bar_or_arrays(dispatches):
+    gan = small_gan(image=False)
+    gan.fit(ring_dataset(), epochs=1, verbose=2, shuffle=False)
+    assert len(dispatches) == 4
+    gan.fit(keras_gan.data.ring(64, seed=0), batch_size=32, epochs=1, verbose=0)
+    assert len(dispatches) == 6  # arrays: Keras' own list and params
+
+
+def test_fit_uses_a_given_callback_list_as_it_is():
+    gan = small_gan(image=False)
+    recorder = Recorder()
+    callbacks = keras.callbacks.CallbackList([recorder], add_history=True, model=gan, epochs=1)
+    gan.fit(ring_dataset(), epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
+    assert recorder.seen_params == {"epochs": 1}
