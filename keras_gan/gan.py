@@ -501,9 +501,9 @@ class GAN(keras.Model):
 
     def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":
-            return keras.random.normal(shape, seed=seed)
+            return backend.random_normal(shape, seed)
         if self.latent_distribution == "uniform":
-            return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)
+            return backend.random_uniform(shape, seed, minval=-1.0, maxval=1.0)
         return self.latent_distribution(shape, seed)
 
     @staticmethod
@@ -547,12 +547,14 @@ class GAN(keras.Model):
         random-number state of both networks advance as usual, so a frozen
         network's dropout draws fresh masks.
         """
-        frozen = {id(w) for w in net.weights}
         with backend.ChildScope() as scope:
             out = fn()
-        for variable in scope.assigned():
-            if id(variable) not in frozen:
-                variable.assign(scope.value_of(variable))
+        assigned = scope.assigned()
+        if assigned:  # (`net.weights` walks every layer: only when needed)
+            frozen = {id(w) for w in net.weights}
+            for variable in assigned:
+                if id(variable) not in frozen:
+                    variable.assign(scope.value_of(variable))
         return out
 
     def _penalty_score_fn(self, cond):
@@ -609,11 +611,12 @@ class GAN(keras.Model):
                 self.discriminator, lambda: self._discriminator_loss(real, fake, cond, None)
             )
         real_scores, fake_scores, penalties = aux
-        return {
-            "d_loss": total,
-            **self._score_logs(real_scores, fake_scores),
-            **dict(zip(self.penalty_names, penalties, strict=True)),
-        }
+        with backend.no_grad():  # logs: no gradient graph (PyTorch)
+            return {
+                "d_loss": ops.stop_gradient(total),
+                **self._score_logs(real_scores, fake_scores),
+                **dict(zip(self.penalty_names, penalties, strict=True)),
+            }
 
     def _score_logs(self, real_scores, fake_scores):
         """The mean scores and, for classifying losses, the accuracy."""
@@ -685,7 +688,8 @@ class GAN(keras.Model):
                     counts[name] = counts.get(name, 0) + 1
         # One update of the running means per step: each log gets the sum of
         # its values over the step's updates, counted as that many values.
-        self.logs_tracker.update_state(sums, counts)
+        with backend.no_grad():
+            self.logs_tracker.update_state(sums, counts)
         if self.ema_generator is not None:
             self._update_ema(ops.shape(real)[0])
         return backend.logs_for_reduction(self.logs_tracker.result())
