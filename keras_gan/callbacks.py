@@ -344,21 +344,19 @@ class _BatchlessCallbackList(keras.callbacks.CallbackList):
             for kind, hooks in _BATCH_HOOKS.items()
         }
 
-    def on_train_batch_begin(self, batch, logs=None):
-        if self._has_batch_hooks["train"]:
-            super().on_train_batch_begin(batch, logs)
+    def _dispatch_if_hooked(kind, hook):  # builds the methods below
+        def dispatch(self, batch, logs=None):
+            if self._has_batch_hooks[kind]:
+                getattr(keras.callbacks.CallbackList, hook)(self, batch, logs)
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self._has_batch_hooks["train"]:
-            super().on_train_batch_end(batch, logs)
+        dispatch.__name__ = hook
+        return dispatch
 
-    def on_test_batch_begin(self, batch, logs=None):
-        if self._has_batch_hooks["test"]:
-            super().on_test_batch_begin(batch, logs)
-
-    def on_test_batch_end(self, batch, logs=None):
-        if self._has_batch_hooks["test"]:
-            super().on_test_batch_end(batch, logs)
+    on_train_batch_begin = _dispatch_if_hooked("train", "on_train_batch_begin")
+    on_train_batch_end = _dispatch_if_hooked("train", "on_train_batch_end")
+    on_test_batch_begin = _dispatch_if_hooked("test", "on_test_batch_begin")
+    on_test_batch_end = _dispatch_if_hooked("test", "on_test_batch_end")
+    del _dispatch_if_hooked
 
 
 def _fit_callback_list(model, callbacks, x, epochs, verbose, steps_per_epoch):
