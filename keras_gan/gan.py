@@ -501,9 +501,9 @@ class GAN(keras.Model):
 
     def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":
-            return backend.random_normal(shape, seed)
+            return keras.random.normal(shape, seed=seed)
         if self.latent_distribution == "uniform":
-            return backend.random_uniform(shape, seed, minval=-1.0, maxval=1.0)
+            return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)
         return self.latent_distribution(shape, seed)
 
     @staticmethod
@@ -657,6 +657,7 @@ class GAN(keras.Model):
 
             loss, grads = backend.value_and_grad(loss_fn, variables)
             backend.apply_gradients(self.g_optimizer, grads, variables)
+            loss = ops.stop_gradient(loss)  # a log: no gradient graph kept (PyTorch)
         else:  # frozen by the user
             loss = self._frozen_call(self.generator, lambda: self._generator_loss(real, cond, z))
         return {"g_loss": loss}

@@ -121,7 +121,7 @@ class GradientPenalty(Penalty):
         batch = ops.shape(real)[0]
         eps_shape = (batch,) + (1,) * (len(real.shape) - 1)
         eps = per_replica_draw(
-            lambda shape: backend.random_uniform(shape, seed_generator, dtype=real.dtype),
+            lambda shape: keras.random.uniform(shape, dtype=real.dtype, seed=seed_generator),
             eps_shape,
         )
         interpolated = eps * real + (1.0 - eps) * fake

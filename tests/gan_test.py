@@ -340,24 +340,6 @@ def test_generate_is_deterministic_for_a_seed():
 
 
 @pytest.mark.parametrize("distribution", ["normal", "uniform"])
-def test_training_noise_is_keras_random_from_the_seed_generator(distribution):
-    # keras_gan.backend draws faster on PyTorch than keras.random; the numbers
-    # and the seed generator's state must be keras.random's on every backend.
-    from keras_gan import backend
-
-    ours, keras_own = keras.random.SeedGenerator(5), keras.random.SeedGenerator(5)
-    for shape in [(4, 3), (2, 1, 1, 1)]:
-        if distribution == "normal":
-            a = backend.random_normal(shape, ours)
-            b = keras.random.normal(shape, seed=keras_own)
-        else:
-            a = backend.random_uniform(shape, ours, minval=-1.0, maxval=1.0)
-            b = keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=keras_own)
-        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
-    np.testing.assert_array_equal(to_numpy(ours.state.value), to_numpy(keras_own.state.value))
-
-
-@pytest.mark.parametrize("distribution", ["normal", "uniform"])
 def test_latent_distributions(distribution):
     generator, discriminator = tiny_models()
     gan = keras_gan.GAN(generator, discriminator, latent_distribution=distribution)

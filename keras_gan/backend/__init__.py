@@ -12,9 +12,6 @@ functions, and everything above this package is written in `keras.ops`:
 - `apply_gradients(optimizer, grads, variables)`: `optimizer.apply` where the
   backend allows it.
 - `no_grad()`: a context in which no gradient graph is recorded (PyTorch).
-- `random_normal(shape, seed, dtype)` / `random_uniform(shape, seed, minval,
-  maxval, dtype)`: `keras.random.normal` / `uniform`, the same numbers (a
-  faster draw from a `SeedGenerator` on PyTorch).
 - `run_train_step(model, step_fn, *args)` / `run_test_step(...)`: adapt the
   backend's `train_step` / `test_step` signature (stateful on TensorFlow and
   PyTorch, `(state, data) -> (logs, state)` on JAX) to the stateful
@@ -54,8 +51,6 @@ input_gradients = _impl.input_gradients
 cond = _impl.cond
 apply_gradients = _impl.apply_gradients
 no_grad = _impl.no_grad
-random_normal = _impl.random_normal
-random_uniform = _impl.random_uniform
 run_train_step = _impl.run_train_step
 run_test_step = _impl.run_test_step
 replicas = _impl.replicas

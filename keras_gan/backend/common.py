@@ -67,13 +67,3 @@ def unchanged_logs(logs):
 def gradients_unrecorded():
     """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
     return contextlib.nullcontext()
-
-
-def random_normal(shape, seed, dtype=None):
-    """`keras.random.normal(shape, seed=seed, dtype=dtype)`."""
-    return keras.random.normal(shape, dtype=dtype, seed=seed)
-
-
-def random_uniform(shape, seed, minval=0.0, maxval=1.0, dtype=None):
-    """`keras.random.uniform(shape, minval, maxval, dtype, seed)`."""
-    return keras.random.uniform(shape, minval=minval, maxval=maxval, dtype=dtype, seed=seed)

@@ -165,5 +165,3 @@ replicas = common.single_replica
 make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
 no_grad = common.gradients_unrecorded
-random_normal = common.random_normal
-random_uniform = common.random_uniform

@@ -167,5 +167,3 @@ def make_train_function(model):
 
 
 no_grad = common.gradients_unrecorded
-random_normal = common.random_normal
-random_uniform = common.random_uniform

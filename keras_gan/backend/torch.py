@@ -6,10 +6,8 @@ eagerly and variables hold their values. Gradients are taken with
 only, so nothing accumulates in the frozen network's `.grad`.
 """
 
-import keras
 import torch
 from keras import ops
-from keras.src.backend.torch.core import get_device
 
 from keras_gan.backend import common
 
@@ -71,55 +69,3 @@ def no_grad():
     """No autograd graph inside: for computations whose gradient is never
     taken (the frozen generator's samples in a discriminator update)."""
     return torch.no_grad()
-
-
-def _torch_generator(seed_generator):
-    """The `torch.Generator` Keras' PyTorch `keras.random` would make from
-    `seed_generator`, which advances as Keras advances it: the same numbers,
-    without Keras' tensor arithmetic on the seed (~40 us a draw; a draw per
-    update is a tenth of the time a toy model's step spends outside the
-    models).
-    """
-    state = seed_generator.state
-    value = state.value
-    first, second = value.tolist()
-    state.assign(value + torch.tensor([0, 1], dtype=value.dtype, device=value.device))
-    generator = torch.Generator(device=get_device())
-    # Keras adds the two int32 seeds in int32 and masks to 32 bits: the same
-    # as masking the exact sum.
-    generator.manual_seed((first + second) & 0xFFFFFFFF)
-    return generator
-
-
-def _fast_path(shape, seed):
-    # Keras draws without a generator on the "meta" device (symbolic builds).
-    return isinstance(seed, keras.random.SeedGenerator) and len(shape) and get_device() != "meta"
-
-
-def random_normal(shape, seed, dtype=None):
-    """`keras.random.normal(shape, seed=seed, dtype=dtype)`, the same numbers."""
-    if not _fast_path(shape, seed):
-        return common.random_normal(shape, seed, dtype)
-    dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
-    return torch.normal(
-        0.0,
-        1.0,
-        size=tuple(shape),
-        generator=_torch_generator(seed),
-        dtype=getattr(torch, dtype),
-        device=get_device(),
-    )
-
-
-def random_uniform(shape, seed, minval=0.0, maxval=1.0, dtype=None):
-    """`keras.random.uniform(...)` with the same arguments, the same numbers."""
-    if not _fast_path(shape, seed):
-        return common.random_uniform(shape, seed, minval, maxval, dtype)
-    dtype = keras.backend.standardize_dtype(dtype or keras.config.floatx())
-    rand = torch.rand(
-        size=tuple(shape),
-        generator=_torch_generator(seed),
-        dtype=getattr(torch, dtype),
-        device=get_device(),
-    )
-    return (maxval - minval) * rand + minval
