@@ -611,12 +611,11 @@ class GAN(keras.Model):
                 self.discriminator, lambda: self._discriminator_loss(real, fake, cond, None)
             )
         real_scores, fake_scores, penalties = aux
-        with backend.no_grad():  # logs: no gradient graph (PyTorch)
-            return {
-                "d_loss": ops.stop_gradient(total),
-                **self._score_logs(real_scores, fake_scores),
-                **dict(zip(self.penalty_names, penalties, strict=True)),
-            }
+        return {
+            "d_loss": total,
+            **self._score_logs(real_scores, fake_scores),
+            **dict(zip(self.penalty_names, penalties, strict=True)),
+        }
 
     def _score_logs(self, real_scores, fake_scores):
         """The mean scores and, for classifying losses, the accuracy."""
@@ -657,7 +656,6 @@ class GAN(keras.Model):
 
             loss, grads = backend.value_and_grad(loss_fn, variables)
             backend.apply_gradients(self.g_optimizer, grads, variables)
-            loss = ops.stop_gradient(loss)  # a log: no gradient graph kept (PyTorch)
         else:  # frozen by the user
             loss = self._frozen_call(self.generator, lambda: self._generator_loss(real, cond, z))
         return {"g_loss": loss}
@@ -689,8 +687,7 @@ class GAN(keras.Model):
                     counts[name] = counts.get(name, 0) + 1
         # One update of the running means per step: each log gets the sum of
         # its values over the step's updates, counted as that many values.
-        with backend.no_grad():
-            self.logs_tracker.update_state(sums, counts)
+        self.logs_tracker.update_state(sums, counts)
         if self.ema_generator is not None:
             self._update_ema(ops.shape(real)[0])
         return backend.logs_for_reduction(self.logs_tracker.result())
