@@ -10,6 +10,8 @@ requirement that the critic's weights stay in a compact range).
 import keras
 from keras import ops
 
+from keras_gan import _names
+
 _PACKAGE = "keras_gan"
 
 
@@ -66,7 +68,7 @@ def get(identifier):
     """
     if identifier is None:
         return None
-    if isinstance(identifier, str) and identifier.lower() in ("weight_clip", "clip"):
+    if isinstance(identifier, str) and _names.key(identifier) in ("weight_clip", "clip"):
         return WeightClip()
     if isinstance(identifier, dict):
         return deserialize(identifier)

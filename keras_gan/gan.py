@@ -188,7 +188,10 @@ class GAN(keras.Model):
     its variables (weights, BatchNormalization statistics, optimizer slots)
     change. The generator update backpropagates through the discriminator as
     updated in the same step. A network whose `trainable` flag the user set to
-    `False` (before `compile`, as for any Keras model) is never updated.
+    `False` is never updated, whether set before `compile` or between two
+    `fit` calls. Setting it back to `True` trains the network again, unless it
+    was frozen at `compile`: its optimizer then has no slots for it, and
+    `fit` asks for a new `compile`.
 
     Every discriminator update uses the step's real batch with freshly drawn
     latent noise (as in Keras' WGAN-GP example), so `d_steps=5` sees one real
@@ -258,6 +261,8 @@ class GAN(keras.Model):
         self.eval_metrics = []
         self.ema_generator = None
         self.ema_half_life = None
+        # The trainable variables the current train function was made for.
+        self._train_function_trainable = [None]
         if ema_half_life is not None:
             self.enable_ema(ema_half_life)
         if generator.built and discriminator.built:
@@ -375,7 +380,7 @@ class GAN(keras.Model):
                 raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
         self.d_steps, self.g_steps = int(d_steps), int(g_steps)
         self.d_constraint = constraints_module.get(d_constraint)
-        self.d_penalties = penalties_module.get(d_penalty)
+        self.d_penalties = penalties_module.get_list(d_penalty)
         if self.loss_fn.expects_logits and _ends_in_sigmoid(self.discriminator):
             raise ValueError(
                 f"The discriminator ends in a sigmoid, but the {self.loss_fn.name!r} "
@@ -665,14 +670,50 @@ class GAN(keras.Model):
 
     def make_train_function(self, force=False):
         """Keras' `make_train_function`, with the backend's leaner one-step
-        function where it has one (see `keras_gan.backend`)."""
-        if self.train_function is not None and not force:
+        function where it has one (see `keras_gan.backend`).
+
+        `fit` and `train_on_batch` call this first. The function is made
+        again when a network's `trainable` flags changed since it was made
+        (a traced TensorFlow step keeps the variables it was traced with), so
+        `gan.discriminator.trainable = False` between two `fit` calls freezes
+        the discriminator without a new `compile`."""
+        trainable = self._trainable_signature()
+        if (
+            self.train_function is not None
+            and not force
+            and trainable == self._train_function_trainable[0]
+        ):
             return self.train_function
+        self._train_function_trainable[0] = trainable
         function = backend.make_train_function(self)
         if function is None:
-            return super().make_train_function(force=force)
+            return super().make_train_function(force=True)
         self.train_function = function
         return function
+
+    def _trainable_signature(self):
+        """Which variables each network trains now; raises if its optimizer
+        was built without some of them (`trainable` set to True after
+        `compile`: Keras optimizers cannot take on new variables)."""
+        signature = []
+        for name, net, optimizer in (
+            ("discriminator", self.discriminator, self.d_optimizer),
+            ("generator", self.generator, self.g_optimizer),
+        ):
+            variables = net.trainable_variables
+            known = {id(v) for v in getattr(optimizer, "_trainable_variables", variables)}
+            unknown = [v.path for v in variables if id(v) not in known]
+            if unknown:
+                raise ValueError(
+                    f"The {name} has trainable variables its optimizer was not built for "
+                    f"({len(unknown)} of {len(variables)}, e.g. {unknown[0]!r}): its "
+                    "`trainable` flag was set to True after `compile`, and a Keras "
+                    "optimizer cannot take on new variables. Call `gan.compile(...)` again "
+                    f"with a new {name} optimizer. Received: {name}.trainable="
+                    f"{net.trainable}"
+                )
+            signature.append(tuple(id(v) for v in variables))
+        return tuple(signature)
 
     def _alternating_step(self, data):
         real, cond = self._unpack(data)

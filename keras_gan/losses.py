@@ -22,6 +22,8 @@ Names accepted by `get`:
 import keras
 from keras import ops
 
+from keras_gan import _names
+
 _PACKAGE = "keras_gan"
 
 
@@ -444,7 +446,7 @@ def get(identifier, **kwargs):
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        key = identifier.lower().replace("-", "_")
+        key = _names.key(identifier)
         if key not in _LOSSES:
             raise ValueError(
                 f"Unknown GAN loss {identifier!r}. Known losses: "

@@ -9,7 +9,7 @@ A penalty is added to the discriminator loss at every discriminator update
 import keras
 from keras import ops
 
-from keras_gan import backend
+from keras_gan import _names, backend
 from keras_gan.distribute import per_replica_draw
 
 _PACKAGE = "keras_gan"
@@ -187,28 +187,47 @@ def deserialize(config, custom_objects=None):
 
 
 def get(identifier):
-    """Returns a list of penalties from `None`, one identifier, or a list.
+    """Returns a penalty, as Keras' own `get` functions do.
 
-    An identifier is a `Penalty`, a config dict, or a name (`"gp"`,
-    `"gradient_penalty"`: weight 10; `"r1"`: weight 10).
+    Args:
+        identifier: `None` (returns `None`); a `Penalty` (returned as it
+            is); a config dict from `serialize`; a name, `"gp"` /
+            `"gradient_penalty"` / `"GradientPenalty"` or `"r1"` / `"R1"`
+            (weight 10); or a list of these, which gives a list (what
+            `GAN.compile(d_penalty=...)` accepts), each with its own name.
     """
     if identifier is None:
-        return []
+        return None
     if isinstance(identifier, (list, tuple)):
-        penalties = [p for item in identifier for p in get(item)]
-        names = [p.name for p in penalties]
-        if len(set(names)) != len(names):
-            raise ValueError(
-                f"Each penalty needs its own name to be logged under. Received: names={names}"
-            )
-        return penalties
+        return get_list(identifier)
     if isinstance(identifier, Penalty):
-        return [identifier]
+        return identifier
     if isinstance(identifier, dict):
-        return [deserialize(identifier)]
-    if isinstance(identifier, str) and identifier.lower() in _PENALTIES:
-        return [_PENALTIES[identifier.lower()](10.0)]
+        return deserialize(identifier)
+    if isinstance(identifier, str) and _names.key(identifier) in _PENALTIES:
+        return _PENALTIES[_names.key(identifier)](10.0)
     raise ValueError(
-        "A discriminator penalty must be a keras_gan.penalties.Penalty, a name "
-        f"({', '.join(_PENALTIES)}) or a list of them. Received: d_penalty={identifier!r}"
+        "A discriminator penalty must be a keras_gan.penalties.Penalty, a config "
+        f"dict, a name ({', '.join(_PENALTIES)}) or a list of them. "
+        f"Received: d_penalty={identifier!r}"
     )
+
+
+def get_list(identifiers):
+    """The penalties of `GAN.compile(d_penalty=...)` as a list: `[]` for
+    `None`, one for a single identifier, each of a list's (see `get`).
+    Raises if two share a name (each is logged under its own)."""
+    if identifiers is None:
+        return []
+    items = identifiers if isinstance(identifiers, (list, tuple)) else [identifiers]
+    penalties = [get(item) for item in items]
+    if any(isinstance(p, list) for p in penalties):
+        raise ValueError(
+            f"A list of penalties cannot hold a list. Received: d_penalty={identifiers!r}"
+        )
+    names = [p.name for p in penalties]
+    if len(set(names)) != len(names):
+        raise ValueError(
+            f"Each penalty needs its own name to be logged under. Received: names={names}"
+        )
+    return penalties

@@ -189,7 +189,17 @@ class GeneratorService:
                 )
             z.append(row)
         labels = self.check_labels(labels, len(z), field="instances[].labels") if labels else None
-        return np.asarray(z, dtype="float32"), labels
+        rows, z = z, np.asarray(z, dtype="float32")
+        # Python's JSON reads NaN and Infinity, and 1e39 overflows float32.
+        bad = np.flatnonzero(~np.isfinite(z).all(axis=1))
+        if bad.size:
+            i = int(bad[0])
+            raise BadRequest(
+                f"instances[{i}]",
+                f"must be finite float32 numbers (|v| < 3.4e38). Received: {rows[i]!r}",
+                400,
+            )
+        return z, labels
 
 
 class _Invalid(Exception):
@@ -220,7 +230,7 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
 
     class GenerateRequest(BaseModel):
         model_config = ConfigDict(extra="forbid")
-        n: StrictInt = 16
+        n: StrictInt
         seed: StrictInt | None = None
         labels: StrictInt | list[StrictInt] | None = None
         format: Literal["json", "png", "npy"] = "json"
@@ -249,6 +259,8 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         message = first.get("msg", "invalid")
         if first.get("type") == "json_invalid":
             return error(400, "body", f"is not valid JSON ({message})")
+        if first.get("type") == "missing":
+            return error(422, field, f"is required. Received: {received!r}")
         return error(422, field, f"{message}. Received: {field}={received!r}")
 
     @app.exception_handler(RequestValidationError)
@@ -328,6 +340,13 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
             return error(400, "body", f"is not valid JSON ({exc})")
         z, labels = service.parse_instances(body)
         samples = await run_in_threadpool(service.predict, z, labels)
+        bad = np.flatnonzero(~np.isfinite(samples.reshape(len(samples), -1)).all(axis=1))
+        if bad.size:  # JSON has no NaN: name the instance rather than fail
+            return error(
+                422,
+                f"instances[{int(bad[0])}]",
+                "the generator's output for this latent vector is not finite (NaN or inf)",
+            )
         return {"predictions": samples.tolist()}
 
     @app.get("/", response_class=HTMLResponse)

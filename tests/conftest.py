@@ -27,7 +27,12 @@ if BACKEND == "torch" and os.environ.get("PYTEST_XDIST_WORKER"):
 
 def pytest_collection_modifyitems(config, items):
     """`@pytest.mark.tensorflow_only(reason)` tests are skipped on the other
-    backends, with the reason printed in the summary (`-ra`)."""
+    backends, with the reason printed in the summary (`-ra`).
+
+    Tests marked `slow` run first (otherwise in collection order): pytest-xdist
+    hands out tests in order and keeps two queued per worker, so a long test
+    near the end leaves the other worker idle while it finishes."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
     if BACKEND == "tensorflow":
         return
     for item in items:

@@ -20,6 +20,7 @@ def test_weight_clip_rejects_non_positive(value):
 def test_get_and_round_trip():
     assert constraints.get(None) is None
     assert isinstance(constraints.get("weight_clip"), constraints.WeightClip)
+    assert isinstance(constraints.get("WeightClip"), constraints.WeightClip)
     clip = constraints.WeightClip(0.03)
     restored = constraints.deserialize(constraints.serialize(clip))
     assert isinstance(restored, constraints.WeightClip) and restored.clip_value == 0.03

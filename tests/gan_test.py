@@ -256,6 +256,40 @@ def test_user_trainable_false_is_honoured(frozen_name):
     assert np.isfinite(history.history["g_loss"]).all()
 
 
+def test_trainable_changed_between_fits_is_honoured():
+    """Freezing after a `fit` needs no new `compile` (a traced step would keep
+    training the old variables); unfreezing trains again; a network frozen
+    at `compile` whose flag is set back gets an error naming the fix."""
+    generator, discriminator = bn_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    x = np.random.default_rng(2).normal(size=(32, 2)).astype("float32")
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    discriminator.trainable = False
+    before = snapshot(discriminator.weights + list(gan.d_optimizer.variables))
+    g_before = snapshot(generator.trainable_weights)
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert not any(changed(before, discriminator.weights + list(gan.d_optimizer.variables)))
+    assert all(changed(g_before, generator.trainable_weights))
+    discriminator.trainable = True
+    d_before = snapshot(discriminator.trainable_weights)
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert all(changed(d_before, discriminator.trainable_weights))
+
+    generator, discriminator = bn_models()
+    discriminator.trainable = False
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    discriminator.trainable = True
+    with pytest.raises(ValueError, match="discriminator has trainable variables its optimizer"):
+        gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    d_before = snapshot(discriminator.trainable_weights)
+    gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    assert all(changed(d_before, discriminator.trainable_weights))
+
+
 # ---------------------------------------------------------------------- logs
 
 

@@ -104,6 +104,9 @@ def test_aliases():
     assert losses.get("modified_minimax").name == "non_saturating"
     assert isinstance(losses.get("ragan"), losses.RelativisticAverage)
     assert isinstance(losses.get("Least-Squares"), losses.LeastSquares)
+    # Class names, as Keras' own `get`s take them.
+    for cls in (losses.NonSaturating, losses.RelativisticAverage, losses.Wasserstein):
+        assert type(losses.get(cls.__name__)) is cls
 
 
 def test_unknown_name_lists_known_losses():

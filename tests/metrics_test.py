@@ -270,13 +270,17 @@ def test_inception_score_by_hand():
     marginal = p.mean(0)
     expected = np.exp(np.mean(np.sum(p * (np.log(p) - np.log(marginal)), axis=1)))
     assert float(score.result()) == pytest.approx(expected, rel=1e-6)
-    with pytest.raises(ValueError, match="features=None"):
-        metrics.InceptionScore()
+    # features=None: the samples themselves are the logits.
+    plain = metrics.get("inception_score")
+    plain.update_state(None, logits)
+    assert float(plain.result()) == pytest.approx(expected, rel=1e-6)
 
 
 def test_get_serialize_deserialize():
     assert isinstance(metrics.get("fd"), metrics.FrechetDistance)
     assert isinstance(metrics.get("kid"), metrics.KernelInceptionDistance)
+    for cls in (metrics.FrechetDistance, metrics.PrecisionRecall, metrics.DensityCoverage):
+        assert type(metrics.get(cls.__name__)) is cls
     pr = metrics.PrecisionRecall(k=4, max_samples=50)
     restored = metrics.deserialize(metrics.serialize(pr))
     assert isinstance(restored, metrics.PrecisionRecall) and restored.k == 4

@@ -84,9 +84,14 @@ def test_lazy_r1_in_training_logs_only_on_its_steps():
 
 
 def test_get():
-    assert penalties.get(None) == []
-    [gp] = penalties.get("gp")
+    assert penalties.get(None) is None
+    gp = penalties.get("gp")
     assert isinstance(gp, penalties.GradientPenalty) and gp.weight == 10.0
+    assert isinstance(penalties.get("GradientPenalty"), penalties.GradientPenalty)
+    assert isinstance(penalties.get("R1"), penalties.R1)
+    assert penalties.get(gp) is gp
+    assert penalties.get(penalties.serialize(gp)).get_config() == gp.get_config()
+    assert penalties.get_list(None) == [] and penalties.get_list(gp) == [gp]
     both = penalties.get([penalties.R1(1.0), "gp"])
     assert [p.name for p in both] == ["r1", "gp"]
     with pytest.raises(ValueError, match="own name"):

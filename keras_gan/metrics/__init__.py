@@ -18,7 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan import backend
+from keras_gan import _names, backend
 from keras_gan.metrics import features as _features
 
 
@@ -469,8 +469,10 @@ class InceptionScore(_FeatureMetric):
     the sum of `p(y|x)` and of `sum_y p log p`. Real samples are ignored.
 
     Args:
-        features: the classifier, samples -> class logits (required), e.g.
-            `features.digits_classifier(output="logits")`.
+        features: the classifier, samples -> class logits, e.g.
+            `features.digits_classifier(output="logits")`. `None`, as for
+            every metric here, takes the samples themselves, flattened: for
+            a generator whose outputs are class logits already.
         feature_dim: number of classes when it cannot be read off.
         name: the log name; `"inception_score"` by default, `"is_digits"`
             on the digits classifier: the number depends on the classifier.
@@ -482,10 +484,6 @@ class InceptionScore(_FeatureMetric):
         return f"is_{self.tag}" if self.tag else self.base_name
 
     def __init__(self, features=None, feature_dim=None, name=None, **kwargs):
-        if features is None:
-            raise ValueError(
-                "InceptionScore needs a classifier that returns logits. Received: features=None"
-            )
         self._sums = None
         super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
 
@@ -668,6 +666,7 @@ _METRICS = {
     "kernel_inception_distance": KernelInceptionDistance,
     "precision_recall": PrecisionRecall,
     "density_coverage": DensityCoverage,
+    "inception_score": InceptionScore,
 }
 
 
@@ -687,14 +686,14 @@ def deserialize(config, custom_objects=None):
 
 def get(identifier):
     """Returns a metric from a name (`"fd"`, `"kid"`, `"precision_recall"`,
-    `"density_coverage"`: on the samples themselves), a config dict or an
-    instance. `InceptionScore` needs a classifier, so it has no name here."""
+    `"density_coverage"`, `"inception_score"`: on the samples themselves; or
+    a class name, `"FrechetDistance"`), a config dict or an instance."""
     if isinstance(identifier, keras.metrics.Metric):
         return identifier
     if isinstance(identifier, dict):
         return deserialize(identifier)
-    if isinstance(identifier, str) and identifier.lower() in _METRICS:
-        return _METRICS[identifier.lower()]()
+    if isinstance(identifier, str) and _names.key(identifier) in _METRICS:
+        return _METRICS[_names.key(identifier)]()
     raise ValueError(
         f"Unknown GAN metric. Known names: {', '.join(_METRICS)}. Received: metric={identifier!r}"
     )
