@@ -105,6 +105,10 @@ def _backend_neutral(config):
     return config
 
 
+# The store key of PyTorch's global random-number state in a saved GAN.
+_GLOBAL_RNG_KEY = "torch_global_rng"
+
+
 class _RunningMeans(keras.metrics.Metric):
     """The running means of the training logs (`d_loss`, `g_loss`, ...) as
     two vectors, totals and counts: one update and one division per train
@@ -139,7 +143,7 @@ class _RunningMeans(keras.metrics.Metric):
                 zero = ops.zeros((), self.dtype) if zero is None else zero
                 parts.append(zero)
         self.totals.assign(self.totals + ops.stack(parts))
-        self.counts.assign(self.counts + counted)
+        self.counts.assign(self.counts + ops.convert_to_tensor(counted))
 
     def result(self):
         means = self.totals / ops.maximum(self.counts, 1.0)
@@ -883,10 +887,24 @@ class GAN(keras.Model):
         weight_ids = {id(w) for w in self.weights}
         return [v for v in self.variables if id(v) not in weight_ids]
 
+    def _uses_global_rng(self):
+        """Whether a layer of either network has a seed generator made
+        without a seed: on PyTorch such a `Dropout` draws from torch's
+        global random-number state (see `backend.global_rng_state`)."""
+        return any(
+            getattr(generator, "_initial_seed", 0) is None
+            for net in (self.generator, self.discriminator)
+            for layer in net._flatten_layers()
+            for generator in getattr(layer, "_seed_generators", ())
+        )
+
     def save_own_variables(self, store):
         super().save_own_variables(store)
         for i, variable in enumerate(self._rng_state_variables()):
             store[f"rng_{i}"] = variable
+        state = backend.global_rng_state() if self._uses_global_rng() else None
+        if state is not None:
+            store[_GLOBAL_RNG_KEY] = state
 
     def load_own_variables(self, store):
         rng = self._rng_state_variables()
@@ -899,7 +917,13 @@ class GAN(keras.Model):
             )
         for key, variable in zip(keys, rng, strict=True):
             variable.assign(store[key])
-        own = {k: store[k] for k in store.keys() if not k.startswith("rng_")}
+        if _GLOBAL_RNG_KEY in store:  # saved on PyTorch, for unseeded dropout
+            backend.set_global_rng_state(np.asarray(store[_GLOBAL_RNG_KEY]))
+        own = {
+            k: store[k]
+            for k in store.keys()
+            if not k.startswith("rng_") and k != _GLOBAL_RNG_KEY
+        }
         super().load_own_variables(own)
 
     def get_config(self):

@@ -6,7 +6,13 @@ The SavedModel holds the generator alone and two signatures:
   vectors (and labels for a conditional model), in inference mode.
 - `sample(n, seed[, labels]) -> {"samples"}`: `n` samples from latent noise
   drawn deterministically from `seed`, the same noise `gan.generate(n, seed)`
-  draws, so both give the same samples.
+  draws on TensorFlow, so both give the same samples there. (On JAX and
+  PyTorch `generate` draws with that backend's random generator; the
+  SavedModel, a TensorFlow artifact, always draws TensorFlow's.)
+
+On JAX and PyTorch the export runs on TensorFlow in a subprocess, through a
+`.keras` file of the GAN (backend-neutral): a network with custom layers
+exports when their module registers them on import (as `load_model` needs).
 
 It loads with `tf.saved_model.load(path)` in a process that never imports
 keras_gan (or keras), runs under `saved_model_cli run`, and is what
@@ -54,13 +60,14 @@ def export_generator(gan, path, format="tf_saved_model"):
             f"Unknown export format; the known one is 'tf_saved_model'. Received: format={format!r}"
         )
     if keras.backend.backend() != "tensorflow":
-        raise ValueError(
-            "Exporting a SavedModel needs the TensorFlow backend. Save the GAN "
-            "(`gan.save('run.keras')`, a backend-neutral file) and export it with "
-            "`keras-gan export run.keras OUT` (or `keras_gan.cli.export`), which runs "
-            "on TensorFlow. "
-            f"Received: backend={keras.backend.backend()!r}"
-        )
+        import tempfile
+
+        from keras_gan import cli
+
+        with tempfile.TemporaryDirectory(prefix="keras_gan_export_") as folder:
+            run = os.path.join(folder, "gan.keras")
+            gan.save(run)
+            return cli.export(run, path)
     generator = gan.sampling_generator
     latent_dim = gan.latent_dim
     distribution = gan.latent_distribution

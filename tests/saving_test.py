@@ -13,9 +13,7 @@ def models():
     # of three or more gradient terms by node name, so two models must carry
     # the same names to train to the same bits. A fresh process running the
     # same script, and load_model, give the same names by themselves.
-    # Seeded dropout: on PyTorch an unseeded Dropout draws from torch's global
-    # RNG, which is not the model's state (Keras' fast path), so resume could
-    # not be exact there.
+    # (Unseeded dropout resumes exactly too: see the test of its own below.)
     generator = keras.Sequential(
         [
             keras.Input((3,)),
@@ -99,6 +97,40 @@ def test_resume_from_a_saved_gan_is_bitwise_exact(tmp_path):
     resumed = state(loaded)
     assert len(resumed) == len(uninterrupted)
     for a, b in zip(uninterrupted, resumed, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_is_exact_with_unseeded_dropout(tmp_path):
+    """On PyTorch an unseeded Dropout draws from torch's global random state
+    (Keras' fast path): the saved GAN carries it, so a load in a process
+    whose global state differs still resumes bit for bit."""
+
+    def build():
+        generator = keras.Sequential(
+            [keras.Input((3,)), layers.Dense(2, name="g_dense")], name="generator"
+        )
+        discriminator = keras.Sequential(
+            [
+                keras.Input((2,)),
+                layers.Dense(8, activation="relu", name="d_dense_1"),
+                layers.Dropout(0.3, name="d_dropout"),
+                layers.Dense(1, name="d_dense_2"),
+            ],
+            name="discriminator",
+        )
+        gan = keras_gan.GAN(generator, discriminator, seed=3)
+        gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+        return gan
+
+    gan = build()
+    fit(gan)
+    gan.save(tmp_path / "run.keras")
+    fit(gan)
+    uninterrupted = state(gan)
+    keras.utils.set_random_seed(999)  # as a fresh process would differ
+    loaded = keras.saving.load_model(tmp_path / "run.keras")
+    fit(loaded)
+    for a, b in zip(uninterrupted, state(loaded), strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -208,6 +240,10 @@ def test_missing_file(tmp_path):
         keras_gan.saving.load_model(tmp_path / "nothing.keras")
 
 
+@pytest.mark.tensorflow_only(
+    "in-process here; the TensorFlow subprocess of the other backends is "
+    "serving_test's test_export_on_another_backend_runs_on_tensorflow"
+)
 def test_export_cli_from_a_saved_gan(saved, tmp_path):
     from keras_gan import cli
 

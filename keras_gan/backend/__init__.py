@@ -22,6 +22,9 @@ functions, and everything above this package is written in `keras.ops`:
   None for Keras' own.
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
+- `global_rng_state()` / `set_global_rng_state(state)`: the backend's global
+  random-number state as a numpy array (None where the networks draw only
+  from Keras seed generators), saved with a GAN whose networks use it.
 - `FLOAT64`: whether keras.ops compute in float64 (on TensorFlow only:
   Keras promotes 64-bit operands to 32 bits on JAX and PyTorch).
 - `JIT_DOUBLE_BACKWARD`: whether `jit_compile=True` can compile a double
@@ -58,3 +61,5 @@ make_train_function = _impl.make_train_function
 logs_for_reduction = _impl.logs_for_reduction
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64
+global_rng_state = _impl.global_rng_state
+set_global_rng_state = _impl.set_global_rng_state

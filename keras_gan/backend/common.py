@@ -67,3 +67,14 @@ def unchanged_logs(logs):
 def gradients_unrecorded():
     """Nothing to switch off: gradients are only taken inside `value_and_grad`."""
     return contextlib.nullcontext()
+
+
+def no_global_rng_state():
+    """None: every random draw of the networks comes from a Keras
+    `SeedGenerator`, whose state the model saves."""
+    return None
+
+
+def set_no_global_rng_state(state):
+    """Nothing to restore: a GAN saved on PyTorch with unseeded dropout loads
+    here, where that dropout draws from the layers' own seed generators."""

@@ -165,3 +165,5 @@ replicas = common.single_replica
 make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
 no_grad = common.gradients_unrecorded
+global_rng_state = common.no_global_rng_state
+set_global_rng_state = common.set_no_global_rng_state

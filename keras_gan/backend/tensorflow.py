@@ -167,3 +167,5 @@ def make_train_function(model):
 
 
 no_grad = common.gradients_unrecorded
+global_rng_state = common.no_global_rng_state
+set_global_rng_state = common.set_no_global_rng_state

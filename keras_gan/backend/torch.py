@@ -6,6 +6,7 @@ eagerly and variables hold their values. Gradients are taken with
 only, so nothing accumulates in the frozen network's `.grad`.
 """
 
+import numpy as np
 import torch
 from keras import ops
 
@@ -69,3 +70,16 @@ def no_grad():
     """No autograd graph inside: for computations whose gradient is never
     taken (the frozen generator's samples in a discriminator update)."""
     return torch.no_grad()
+
+
+def global_rng_state():
+    """PyTorch's global CPU random-number state, as a uint8 numpy array.
+
+    Keras' PyTorch `Dropout` without a seed takes its fast path,
+    `torch.nn.functional.dropout`, which draws from this global state rather
+    than from the layer's `SeedGenerator`; a resumed run needs it back."""
+    return torch.get_rng_state().numpy()
+
+
+def set_global_rng_state(state):
+    torch.set_rng_state(torch.from_numpy(np.asarray(state, dtype="uint8")))
