@@ -920,9 +920,7 @@ class GAN(keras.Model):
         if _GLOBAL_RNG_KEY in store:  # saved on PyTorch, for unseeded dropout
             backend.set_global_rng_state(np.asarray(store[_GLOBAL_RNG_KEY]))
         own = {
-            k: store[k]
-            for k in store.keys()
-            if not k.startswith("rng_") and k != _GLOBAL_RNG_KEY
+            k: store[k] for k in store.keys() if not k.startswith("rng_") and k != _GLOBAL_RNG_KEY
         }
         super().load_own_variables(own)
 
