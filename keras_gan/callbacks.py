@@ -20,7 +20,18 @@ def _non_finite(value):
     return not math.isfinite(value)
 
 
-class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
+class _Configurable:
+    """`from_config` for the callbacks below, whose `get_config` holds their
+    constructor's arguments: each is registered as Keras-serializable under
+    `keras_gan`, like every other object of the library."""
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="keras_gan")
+class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
     """Stops training when a GAN loss becomes NaN or infinite, and says which.
 
     Keras' own `TerminateOnNaN` watches the `loss` log, which a GAN does not
@@ -43,6 +54,10 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
         super().__init__(raise_error=raise_error)
         self.monitor = tuple(monitor) if monitor is not None else None
         self.bad_log = None
+
+    def get_config(self):
+        monitor = list(self.monitor) if self.monitor is not None else None
+        return {"raise_error": self.raise_error, "monitor": monitor}
 
     @classmethod
     def upgrade(cls, callback):
@@ -76,7 +91,8 @@ class TerminateOnNaN(keras.callbacks.TerminateOnNaN):
                 return
 
 
-class GeneratorEMA(keras.callbacks.Callback):
+@keras.saving.register_keras_serializable(package="keras_gan")
+class GeneratorEMA(_Configurable, keras.callbacks.Callback):
     """Keeps an exponential moving average of the generator's weights.
 
     The average is set by its half-life in images (StyleGAN's
@@ -105,13 +121,17 @@ class GeneratorEMA(keras.callbacks.Callback):
             )
         self.half_life_images = float(half_life_images)
 
+    def get_config(self):
+        return {"half_life_images": self.half_life_images}
+
     def set_model(self, model):
         # Runs before fit builds its train function, so the update is traced in.
         super().set_model(model)
         model.enable_ema(self.half_life_images)
 
 
-class SampleGrid(keras.callbacks.Callback):
+@keras.saving.register_keras_serializable(package="keras_gan")
+class SampleGrid(_Configurable, keras.callbacks.Callback):
     """Writes a PNG of samples from fixed noise every `every` epochs.
 
     Image data (`(n, h, w[, c])`) becomes a tiled grid; 2-D points become a
@@ -152,6 +172,17 @@ class SampleGrid(keras.callbacks.Callback):
         self.paths = []
         self.tensorboard = None  # set by GAN.fit when a TensorBoard callback is present
 
+    def get_config(self):
+        labels = self.labels
+        return {
+            "directory": self.directory,
+            "every": self.every,
+            "num_samples": self.num_samples,
+            "seed": self.seed,
+            "labels": np.asarray(labels).tolist() if labels is not None else None,
+            "value_range": list(self.value_range) if self.value_range is not None else None,
+        }
+
     @staticmethod
     def link_tensorboard(callbacks):
         """Points every `SampleGrid` among `callbacks` at the first
@@ -188,7 +219,8 @@ class SampleGrid(keras.callbacks.Callback):
             self._write_summary(path, epoch + 1)
 
 
-class ConvergenceMonitor(keras.callbacks.Callback):
+@keras.saving.register_keras_serializable(package="keras_gan")
+class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
     """The course's warning: GAN convergence is fleeting.
 
     After each epoch it checks two signs that the generator is now learning
@@ -249,6 +281,17 @@ class ConvergenceMonitor(keras.callbacks.Callback):
         self.mode = mode
         self.verbose = verbose
         self.events = []
+
+    def get_config(self):
+        return {
+            "patience": self.patience,
+            "tolerance": self.tolerance,
+            "collapse_below": self.collapse_below,
+            "stop_training": self.stop,
+            "best_monitor": self.best_monitor,
+            "mode": self.mode,
+            "verbose": self.verbose,
+        }
 
     def on_train_begin(self, logs=None):
         self._streaks = {"coin_flip": 0, "collapse": 0}

@@ -337,3 +337,23 @@ def test_fit_uses_a_given_callback_list_as_it_is():
     callbacks = keras.callbacks.CallbackList([recorder], add_history=True, model=gan, epochs=1)
     gan.fit(ring_dataset(), epochs=1, verbose=0, shuffle=False, callbacks=callbacks)
     assert recorder.seen_params == {"epochs": 1}
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        keras_gan.callbacks.TerminateOnNaN(raise_error=True, monitor=["d_loss"]),
+        keras_gan.callbacks.GeneratorEMA(half_life_images=500),
+        keras_gan.callbacks.SampleGrid(
+            "/tmp/grid", every=2, num_samples=9, seed=3, labels=[0, 1, 2]
+        ),
+        keras_gan.callbacks.ConvergenceMonitor(patience=2, best_monitor="val_fd", mode="min"),
+    ],
+    ids=lambda cb: type(cb).__name__,
+)
+def test_callbacks_are_registered_and_round_trip(callback):
+    name = keras.saving.get_registered_name(type(callback))
+    assert name == f"keras_gan>{type(callback).__name__}"
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(callback))
+    assert type(restored) is type(callback)
+    assert restored.get_config() == callback.get_config()
