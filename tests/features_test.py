@@ -63,6 +63,7 @@ def test_digits_classifier_training_is_deterministic():
         np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_feature_tags_name_the_logs_and_survive_config():
     inception = features.inception_v3(weights=None, input_shape=(8, 8, 1), resize_to=75)
     assert inception.name == "keras_inception" and inception.output_shape == (None, 2048)
@@ -79,6 +80,7 @@ def test_feature_tags_name_the_logs_and_survive_config():
     np.testing.assert_allclose(float(fd.result()), 2.0, atol=1e-6)  # |mu shift|^2
 
 
+@pytest.mark.slow
 def test_inception_v3_weights_from_a_file(tmp_path):
     backbone = keras.applications.InceptionV3(
         include_top=False, weights=None, input_shape=(75, 75, 3), pooling="avg"

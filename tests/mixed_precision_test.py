@@ -3,10 +3,12 @@ scores and losses stay float32, and training gives finite losses."""
 
 import keras
 import numpy as np
+import pytest
 
 import keras_gan
 
 
+@pytest.mark.slow
 def test_mixed_float16_trains_with_loss_scaling():
     keras.config.set_dtype_policy("mixed_float16")
     generator = keras_gan.models.dcgan_generator(latent_dim=8, image_size=8, width=8)

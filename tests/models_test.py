@@ -56,6 +56,7 @@ def test_conditional_builders(kind):
     assert not np.allclose(same[0], same[1])
 
 
+@pytest.mark.slow
 def test_conditional_builders_train_in_a_conditional_gan():
     import keras_gan
 

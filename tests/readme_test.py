@@ -30,6 +30,7 @@ def test_readme_names_both_set_up_commands():
         assert f"`{name}`" in text
 
 
+@pytest.mark.slow
 def test_mixture_recipe_block_runs_shortened():
     """The README's mixture recipe (its second code block) runs as written
     but for 2 epochs instead of 82."""

@@ -85,6 +85,7 @@ def state(gan):
     ]
 
 
+@pytest.mark.slow
 def test_resume_from_a_saved_gan_is_bitwise_exact(tmp_path):
     gan = compiled_gan()
     fit(gan)
