@@ -9,8 +9,13 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ["KERAS_BACKEND"] == "jax
         "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     )
 # Feature extractors built by the suite (the digits classifier) are cached in
-# a directory of this run's own, never in the user's ~/.cache.
-os.environ["KERAS_GAN_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
+# a directory of this run's own, never in the user's ~/.cache. The pytest-xdist
+# workers inherit the one their controller made (it loads this file before
+# starting them), so the classifier is trained once per run, not per worker;
+# its cache writes are atomic, and each `make test` backend is its own run.
+if not (os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("KERAS_GAN_TEST_CACHE")):
+    os.environ["KERAS_GAN_TEST_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
+os.environ["KERAS_GAN_CACHE"] = os.environ["KERAS_GAN_TEST_CACHE"]
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
