@@ -215,16 +215,17 @@ def get(identifier):
 
 def get_list(identifiers):
     """The penalties of `GAN.compile(d_penalty=...)` as a list: `[]` for
-    `None`, one for a single identifier, each of a list's (see `get`).
+    `None`, one for a single identifier, each of a list's (see `get`; a
+    `None` in the list is skipped, as before `get` returned one penalty).
     Raises if two share a name (each is logged under its own)."""
     if identifiers is None:
         return []
     items = identifiers if isinstance(identifiers, (list, tuple)) else [identifiers]
-    penalties = [get(item) for item in items]
-    if any(isinstance(p, list) for p in penalties):
+    if any(isinstance(item, (list, tuple)) for item in items):
         raise ValueError(
             f"A list of penalties cannot hold a list. Received: d_penalty={identifiers!r}"
         )
+    penalties = [get(item) for item in items if item is not None]
     names = [p.name for p in penalties]
     if len(set(names)) != len(names):
         raise ValueError(

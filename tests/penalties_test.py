@@ -92,6 +92,9 @@ def test_get():
     assert penalties.get(gp) is gp
     assert penalties.get(penalties.serialize(gp)).get_config() == gp.get_config()
     assert penalties.get_list(None) == [] and penalties.get_list(gp) == [gp]
+    assert penalties.get_list([None, gp]) == [gp]
+    with pytest.raises(ValueError, match="cannot hold a list"):
+        penalties.get_list([gp, [penalties.R1(1.0)]])
     both = penalties.get([penalties.R1(1.0), "gp"])
     assert [p.name for p in both] == ["r1", "gp"]
     with pytest.raises(ValueError, match="own name"):
