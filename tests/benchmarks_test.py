@@ -10,6 +10,11 @@ from tests.scripts import load_script
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 
 
+# The quality benchmarks are backend-free keras_gan code, run on TensorFlow
+# (the speed benchmark has a hand-written loop per backend and runs on each).
+QUALITY_ON_TENSORFLOW = "a quality benchmark: backend-free keras_gan code"
+
+
 def load(name):
     return load_script("benchmarks", name)
 
@@ -28,6 +33,7 @@ def test_speed_alternates_and_measures_memory(capsys):
     assert speed.main(small_dcgan) > 0  # 28x28: the digits resized
 
 
+@pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
 @pytest.mark.slow
 def test_quality_digits_rows():
     quality = load("quality_digits")
@@ -63,6 +69,7 @@ def test_scaling_writes_its_plot(tmp_path):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
 @pytest.mark.slow
 def test_quality_toy_table_beside_pacgan():
     quality = load("quality_toy")
