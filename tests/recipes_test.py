@@ -60,7 +60,7 @@ def test_mixture_recipe_data_scale():
 )
 def test_mixture_recipe_covers_the_ring_sharply():
     """A shortened run of the default mixture recipe guards its quality:
-    40 epochs of 78 batches (3,120 steps, ~20 s). Measured 2026-12-02 on
+    40 epochs of 78 batches (3,120 steps, 45 s under `make test`). Measured 2026-12-02 on
     TensorFlow, seeds 0 / 1 / 2: 8/8 modes, 90.8% / 91.6% / 90.0% within
     3 std, KL <= 0.004; JAX seed 0: 90.9%; PyTorch seed 0: 89.9%. The old
     rate of 5e-4 would fail the 85% floor at this length."""
