@@ -7,9 +7,13 @@ Images are scaled to [-1, 1], the range of a `tanh` generator output.
 
 import numpy as np
 
+from keras_gan import _checks
+
 
 def ring_modes(num_modes=8, radius=1.0):
     """Centres of the ring mixture: `num_modes` points evenly on a circle."""
+    num_modes = _checks.integer(num_modes, "num_modes")
+    radius = _checks.number(radius, "radius", inclusive=False)
     angles = 2 * np.pi * np.arange(num_modes) / num_modes
     return (radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)).astype("float32")
 
@@ -21,11 +25,11 @@ def grid_modes(values=(-4.0, -2.0, 0.0, 2.0, 4.0)):
 
 
 def _mixture(centers, n, std, seed):
-    if int(n) != n or n < 1:
-        raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
+    n = _checks.integer(n, "n")
+    std = _checks.number(std, "std")
     rng = np.random.default_rng(seed)
-    which = rng.integers(0, len(centers), size=int(n))
-    points = centers[which] + std * rng.standard_normal((int(n), centers.shape[1]))
+    which = rng.integers(0, len(centers), size=n)
+    points = centers[which] + std * rng.standard_normal((n, centers.shape[1]))
     return points.astype("float32")
 
 
@@ -73,6 +77,7 @@ def digits(image_size=8, return_labels=True):
     """
     from sklearn.datasets import load_digits
 
+    image_size = _checks.integer(image_size, "image_size", minimum=8)
     if image_size % 8:
         raise ValueError(f"`image_size` must be a multiple of 8. Received: image_size={image_size}")
     bunch = load_digits()
@@ -160,8 +165,7 @@ def from_numpy(
             "`x` and `y` must have the same length. "
             f"Received: len(x)={len(x)}, len(y)={len(elements[1])}"
         )
-    if int(batch_size) != batch_size or batch_size < 1:
-        raise ValueError(f"`batch_size` must be >= 1. Received: batch_size={batch_size}")
+    batch_size = _checks.integer(batch_size, "batch_size")
     if drop_remainder and len(x) < batch_size:
         raise ValueError(
             "With `drop_remainder=True` the data must hold at least one batch. "
@@ -235,6 +239,9 @@ def from_tfds(
     import tensorflow as tf
     import tensorflow_datasets as tfds
 
+    batch_size = _checks.integer(batch_size, "batch_size")
+    if image_size is not None:
+        image_size = _checks.integer(image_size, "image_size")
     ds, info = tfds.load(name, split=split, with_info=True, data_dir=data_dir)
     image_key, label_key = _feature_keys(info, image_key, label_key)
     if with_labels and label_key is None:

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan import backend
+from keras_gan import _checks, backend
 from keras_gan import constraints as constraints_module
 from keras_gan import losses as losses_module
 from keras_gan import metrics as metrics_module
@@ -286,9 +286,7 @@ class GAN(keras.Model):
         Args:
             half_life: the half-life in images, > 0.
         """
-        half_life = float(half_life)
-        if not half_life > 0:
-            raise ValueError(f"`half_life` must be > 0. Received: half_life={half_life}")
+        half_life = _checks.number(half_life, "half_life", inclusive=False)
         self.ema_half_life = half_life
         if self.ema_generator is None:
             self.ema_generator = keras.models.clone_model(self.generator)
@@ -330,9 +328,7 @@ class GAN(keras.Model):
                     f"Received: latent_dim=None, generator={generator.name!r}"
                 )
             return inferred
-        latent_dim = int(latent_dim)
-        if latent_dim < 1:
-            raise ValueError(f"`latent_dim` must be >= 1. Received: latent_dim={latent_dim}")
+        latent_dim = _checks.integer(latent_dim, "latent_dim")
         if inferred is not None and inferred != latent_dim:
             raise ValueError(
                 f"`latent_dim` does not match the generator's input size {inferred}. "
@@ -379,10 +375,8 @@ class GAN(keras.Model):
             run_eagerly: as `keras.Model.compile`.
         """
         self.loss_fn = losses_module.get(loss)
-        for name, value in (("d_steps", d_steps), ("g_steps", g_steps)):
-            if isinstance(value, bool) or int(value) != value or value < 1:
-                raise ValueError(f"`{name}` must be an integer >= 1. Received: {name}={value!r}")
-        self.d_steps, self.g_steps = int(d_steps), int(g_steps)
+        self.d_steps = _checks.integer(d_steps, "d_steps")
+        self.g_steps = _checks.integer(g_steps, "g_steps")
         self.d_constraint = constraints_module.get(d_constraint)
         self.d_penalties = penalties_module.get_list(d_penalty)
         if self.loss_fn.expects_logits and _ends_in_sigmoid(self.discriminator):
@@ -691,9 +685,24 @@ class GAN(keras.Model):
         self._train_function_trainable[0] = trainable
         function = backend.make_train_function(self)
         if function is None:
-            return super().make_train_function(force=True)
-        self.train_function = function
-        return function
+            super().make_train_function(force=True)
+            function = self.train_function
+        self.train_function = backend.guard_step_function(self, function)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Keras' `make_test_function`, guarded by the backend as the train
+        function is (see `keras_gan.backend.guard_step_function`)."""
+        if self.test_function is not None and not force:
+            return self.test_function
+        super().make_test_function(force=True)
+        self.test_function = backend.guard_step_function(self, self.test_function, training=False)
+        return self.test_function
+
+    def _checked_batch(self, data):
+        """`data`, a batch on the host, after the checks that the backend
+        cannot make inside its step (see `backend.guard_step_function`)."""
+        return data
 
     def _trainable_signature(self):
         """Which variables each network trains now; raises if its optimizer
@@ -840,12 +849,11 @@ class GAN(keras.Model):
 
     @staticmethod
     def _check_count(n):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"`n` must be a positive integer. Received: n={n!r}")
-        return int(n)
+        return _checks.integer(n, "n")
 
     def _sample(self, n, cond, seed, batch_size):
         """`n` samples in inference mode, `batch_size` per generator call."""
+        batch_size = _checks.integer(batch_size, "batch_size")
         # seed=None: fresh samples, without consuming the training noise.
         draw_seed = seed if seed is not None else int(np.random.randint(0, 2**31 - 1))
         z = self.sample_latent(n, seed=draw_seed)
@@ -994,11 +1002,7 @@ class ConditionalGAN(GAN):
         ema_half_life=None,
         **kwargs,
     ):
-        if isinstance(num_classes, bool) or int(num_classes) != num_classes or num_classes < 2:
-            raise ValueError(
-                f"`num_classes` must be an integer >= 2. Received: num_classes={num_classes!r}"
-            )
-        self.num_classes = int(num_classes)
+        self.num_classes = _checks.integer(num_classes, "num_classes", minimum=2)
         super().__init__(
             generator,
             discriminator,
@@ -1016,7 +1020,27 @@ class ConditionalGAN(GAN):
                 "A ConditionalGAN trains on (samples, labels) batches. Received a batch "
                 f"without labels: data={data!r}"
             )
-        return ops.convert_to_tensor(real), ops.cast(labels, "int32")
+        labels = ops.convert_to_tensor(labels)
+        try:
+            shape = tuple(labels.shape)
+        except ValueError:  # a TensorFlow shape of unknown rank
+            shape = ()
+        if len(shape) > 2 or (len(shape) == 2 and shape[1] not in (1, None)):
+            raise ValueError(
+                "A ConditionalGAN's labels are integer class indices of shape (batch,) "
+                "or (batch, 1); one-hot labels need an argmax first. "
+                f"Received: labels of shape {shape}"
+            )
+        # (batch, 1) labels become (batch,): the networks take (batch,), and a
+        # fit after one on the other shape retraces with a rank-free shape.
+        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
+        return ops.convert_to_tensor(real), backend.check_labels(labels, self.num_classes)
+
+    def _checked_batch(self, data):
+        labels = keras.utils.unpack_x_y_sample_weight(data)[1]
+        if labels is not None:
+            _checks.labels_in_range(labels, self.num_classes, backend.LABELS)
+        return data
 
     def _generate(self, z, labels, training, net=None):
         return (net or self.generator)([z, labels], training=training)
@@ -1040,15 +1064,17 @@ class ConditionalGAN(GAN):
                 f"`labels` must be one label or {n} labels, one per sample. "
                 f"Received: {len(array)} labels"
             )
-        if not np.issubdtype(array.dtype, np.integer):
-            if not np.all(np.equal(np.mod(array, 1), 0)):
-                raise ValueError(f"`labels` must be integers. Received: labels={labels!r}")
-        bad = array[(array < 0) | (array >= self.num_classes)]
-        if bad.size:
+        integral = np.issubdtype(array.dtype, np.integer) or (
+            np.issubdtype(array.dtype, np.floating)
+            and bool(np.all(np.isfinite(array)))
+            and bool(np.all(np.mod(array, 1) == 0))
+        )
+        if not integral:  # booleans, strings, fractions
             raise ValueError(
-                f"`labels` must be in [0, {self.num_classes}). "
-                f"Received: labels containing {sorted(set(bad.tolist()))}"
+                f"`labels` must be integer class indices. Received: labels={labels!r} "
+                f"(dtype {array.dtype})"
             )
+        _checks.labels_in_range(array, self.num_classes)
         return array.astype("int32")
 
     def generate(self, n, labels=None, seed=None, batch_size=256):

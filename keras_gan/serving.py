@@ -44,6 +44,30 @@ def _latent(distribution, shape, seed):
     raise ValueError(f"Unknown latent distribution: {distribution!r}")
 
 
+def _checked_labels(labels, count, what, num_classes):
+    """`labels` after in-graph checks that there are `count` of them, one
+    per sample, and that each is in `[0, num_classes)`: the error names the
+    problem (the generator's embedding lookup would fail without a word on
+    the CPU and clamp on other devices)."""
+    checks = [
+        tf.debugging.assert_equal(
+            tf.shape(labels, out_type=tf.int32)[0],
+            tf.cast(count, tf.int32),
+            message=f"`labels` must hold one label per sample, as many as {what}",
+        ),
+        tf.debugging.assert_non_negative(
+            labels, message=f"`labels` must be class indices in [0, {num_classes})"
+        ),
+        tf.debugging.assert_less(
+            labels,
+            tf.constant(num_classes, tf.int32),
+            message=f"`labels` must be class indices in [0, {num_classes})",
+        ),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(labels)
+
+
 def export_generator(gan, path, format="tf_saved_model"):
     """Writes `gan`'s generator as a SavedModel (see the module docstring).
 
@@ -90,11 +114,14 @@ def export_generator(gan, path, format="tf_saved_model"):
     archive = keras.export.ExportArchive()
     archive.track(generator)
     if conditional:
+        num_classes = int(gan.num_classes)
 
         def serve(z, labels):
+            labels = _checked_labels(labels, tf.shape(z)[0], "the rows of `z`", num_classes)
             return {"samples": generator([z, labels], training=False)}
 
         def sample(n, seed, labels):
+            labels = _checked_labels(labels, n, "`n`", num_classes)
             z = _latent(distribution, tf.stack([n, latent_dim]), seed)
             return {"samples": generator([z, labels], training=False)}
 

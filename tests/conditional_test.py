@@ -79,7 +79,9 @@ def test_labels_reach_the_generator():
         ([0, 3], r"in \[0, 3\).*\[3\]"),
         ([0, -1], r"\[-1\]"),
         ([0], "one label or 2 labels"),
-        ([0.5, 1], "integers"),
+        ([0.5, 1], "integer class indices"),
+        ([True, False], "integer class indices.*bool"),
+        (["a", "b"], "integer class indices"),
     ],
 )
 def test_bad_labels(labels, match):
@@ -97,8 +99,38 @@ def test_batches_without_labels_are_refused():
 
 
 def test_num_classes_validated():
-    with pytest.raises(ValueError, match="num_classes=1"):
-        keras_gan.ConditionalGAN(*conditional_models(), num_classes=1)
+    for bad in (1, None, 2.5, "x"):
+        with pytest.raises(ValueError, match=f"num_classes={bad!r}"):
+            keras_gan.ConditionalGAN(*conditional_models(), num_classes=bad)
+
+
+def test_training_labels_outside_the_classes_are_named_and_the_model_survives():
+    """Out-of-range labels stop `fit` with an error naming them (on JAX a
+    NaN without a word before, on TensorFlow a bare GatherV2 error, on
+    PyTorch an IndexError), as do one-hot labels; the GAN trains on after
+    the errors, and (batch,) labels after (batch, 1) ones retrace cleanly."""
+    x, y = labelled_data()
+    gan = keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=0)
+    gan.compile("adam", "adam")
+    # A first fit that fails at its first batch: on JAX this left the
+    # variables without values ("'NoneType' object is not callable" next).
+    with pytest.raises(ValueError, match="without labels"):
+        gan.fit(x, batch_size=32, epochs=1, verbose=0)
+    bad = y.copy()
+    bad[[5, 9]] = [CLASSES, -2]
+    with pytest.raises(Exception, match=rf"class indices in \[0, {CLASSES}\)") as error:
+        gan.fit(keras_gan.data.from_numpy(x, bad, batch_size=96), epochs=1, verbose=0)
+    if keras.backend.backend() != "tensorflow":  # TF's assertion prints the batch
+        assert f"containing [-2, {CLASSES}]" in str(error.value)
+    with pytest.raises(ValueError, match=r"one-hot.*shape \(32, 3\)"):
+        gan.fit(x, np.eye(CLASSES)[y], batch_size=32, epochs=1, verbose=0)
+    before = [w.copy() for w in gan.get_weights()]
+    for labels in (y, y[:, None], y):
+        history = gan.fit(x, labels, batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"]).all()
+    assert not all(np.array_equal(a, b) for a, b in zip(before, gan.get_weights(), strict=True))
+    with pytest.raises(Exception, match=rf"class indices in \[0, {CLASSES}\)"):
+        gan.evaluate(x, bad, batch_size=96, verbose=0)
 
 
 def test_conditional_gan_saves_and_resumes(tmp_path):

@@ -68,6 +68,26 @@ def test_from_numpy_errors(kwargs, match):
         data.from_numpy(**kwargs)
 
 
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: data.ring(num_modes=0), "num_modes=0"),
+        (lambda: data.ring_modes(0), "num_modes=0"),
+        (lambda: data.ring(radius=0.0), "radius=0.0"),
+        (lambda: data.ring(std=-0.1), "std=-0.1"),
+        (lambda: data.grid(std=float("nan")), "std=nan"),
+        (lambda: data.ring(n=2.5), "n=2.5"),
+        (lambda: data.digits(image_size=0), "image_size=0"),
+        (lambda: data.digits(image_size=-8), "image_size=-8"),
+        (lambda: data.digits(image_size=12), "multiple of 8"),
+        (lambda: data.from_numpy(np.zeros((5, 2)), batch_size="a"), "batch_size='a'"),
+    ],
+)
+def test_data_arguments_are_checked_by_name(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
 def test_from_tfds_with_mock_data():
     import tensorflow_datasets as tfds
 

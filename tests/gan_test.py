@@ -401,6 +401,22 @@ def test_latent_dim_defaults_to_generator_input():
     assert keras_gan.GAN(generator, discriminator).latent_dim == LATENT
     with pytest.raises(ValueError, match="latent_dim=5"):
         keras_gan.GAN(generator, discriminator, latent_dim=5)
+    # The value received is reported as given, not after int().
+    for bad in (2.5, "abc", 0, True):
+        with pytest.raises(ValueError, match=f"latent_dim={bad!r}"):
+            keras_gan.GAN(generator, discriminator, latent_dim=bad)
+
+
+def test_generate_arguments_are_checked_by_name():
+    gan = keras_gan.GAN(*tiny_models())
+    for kwargs, match in (
+        ({"n": 0}, "n=0"),
+        ({"n": 2.5}, "n=2.5"),
+        ({"n": "3"}, "n='3'"),
+        ({"n": 2, "batch_size": 0}, "batch_size=0"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            gan.generate(**kwargs)
 
 
 # -------------------------------------------------------------------- errors

@@ -76,3 +76,29 @@ def test_conditional_builders_train_in_a_conditional_gan():
 def test_bad_num_classes():
     with pytest.raises(ValueError, match="num_classes=1"):
         models.mlp_generator(4, 2, num_classes=1)
+    with pytest.raises(ValueError, match="num_classes='x'"):
+        models.dcgan_discriminator(image_size=8, num_classes="x")
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: models.mlp_generator(0, 2), "latent_dim=0"),
+        (lambda: models.mlp_generator(4, 0), "output_dim=0"),
+        (lambda: models.mlp_generator(4, 2, hidden_units=64), "hidden_units=64"),
+        (lambda: models.mlp_generator(4, 2, hidden_units=(8.5,)), r"hidden_units=\(8.5,\)"),
+        (lambda: models.mlp_discriminator(0), "input_dim=0"),
+        (lambda: models.mlp_discriminator(2, hidden_units=(8, 0)), r"hidden_units=\(8, 0\)"),
+        (lambda: models.dcgan_generator(latent_dim=0, image_size=8), "latent_dim=0"),
+        (lambda: models.dcgan_generator(image_size=8, width=0), "width=0"),
+        (lambda: models.dcgan_generator(image_size=8, channels=0), "channels=0"),
+        (lambda: models.dcgan_generator(image_size=8.5), "image_size=8.5"),
+        (lambda: models.dcgan_discriminator(image_size=8, width=-1), "width=-1"),
+        (lambda: models.dcgan_discriminator(image_size=8, dropout=1.0), "dropout=1.0"),
+    ],
+)
+def test_builder_arguments_are_checked_by_name(build, match):
+    """Each bad argument is named with its value (not Keras' `units` or
+    `filters`, nor a model built on a zero-width input)."""
+    with pytest.raises(ValueError, match=match):
+        build()

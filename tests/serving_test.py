@@ -89,6 +89,22 @@ def test_conditional_export(tmp_path):
     np.testing.assert_allclose(out["serve"], expected, atol=1e-5)
     np.testing.assert_allclose(out["sample"], gan.generate(3, labels=[2, 2, 1], seed=2), atol=1e-5)
 
+    # Labels that do not fit get an error naming the problem, not the
+    # generator's ConcatOp / GatherV2 error.
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    sample, serve = loaded.signatures["sample"], loaded.signatures["serving_default"]
+    n, seed = tf.constant(3), tf.constant(0, tf.int64)
+    invalid = tf.errors.InvalidArgumentError
+    with pytest.raises(invalid, match="one label per sample, as many as `n`"):
+        sample(n=n, seed=seed, labels=tf.constant([1, 2]))
+    with pytest.raises(invalid, match="as many as the rows of `z`"):
+        serve(z=tf.constant(z), labels=tf.constant([0, 1]))
+    for bad in ([0, 1, CLASSES], [0, -1, 1]):
+        with pytest.raises(invalid, match=rf"class indices in \[0, {CLASSES}\)"):
+            sample(n=n, seed=seed, labels=tf.constant(bad))
+
 
 @pytest.mark.tensorflow_only("exports a TensorFlow SavedModel")
 def test_uniform_latent_sample_matches_generate(tmp_path):

@@ -16,10 +16,17 @@ functions, and everything above this package is written in `keras.ops`:
   backend's `train_step` / `test_step` signature (stateful on TensorFlow and
   PyTorch, `(state, data) -> (logs, state)` on JAX) to the stateful
   `step_fn(data) -> logs`.
+- `check_labels(labels, num_classes)`: `labels`, with a check inside the
+  step (in the graph, or eager) that each is in `[0, num_classes)` whose
+  error names the labels outside it (JAX checks on the host instead).
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
+- `guard_step_function(model, function, training)`: the train (or test)
+  function that `fit` (`evaluate`) calls, with the host-side batch check
+  `model._checked_batch` where the backend needs it and the variables'
+  values kept when a step raises (JAX's `fit` detaches them meanwhile).
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 - `global_rng_state()` / `set_global_rng_state(state)`: the backend's global
@@ -38,6 +45,7 @@ import importlib
 
 import keras
 
+from keras_gan.backend import common
 from keras_gan.backend.common import ChildScope  # noqa: F401
 
 BACKEND = keras.backend.backend()
@@ -58,6 +66,9 @@ run_train_step = _impl.run_train_step
 run_test_step = _impl.run_test_step
 replicas = _impl.replicas
 make_train_function = _impl.make_train_function
+check_labels = _impl.check_labels
+LABELS = common.LABELS
+guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64

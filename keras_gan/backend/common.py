@@ -47,6 +47,10 @@ class ChildScope(keras.StatelessScope):
         return variable.value if value is None else value
 
 
+# What `check_labels` calls the labels it checks, in its error.
+LABELS = "A ConditionalGAN's labels"
+
+
 # Defaults the backend modules share where they have nothing of their own.
 
 
@@ -58,6 +62,13 @@ def single_replica():
 def keras_train_function(model):
     """None: Keras' own train function."""
     return None
+
+
+def unguarded_step_function(model, function, training=True):
+    """`function` as it is: this backend checks batches inside the step
+    (`check_labels`), and its `fit` keeps the variables' values when a step
+    raises."""
+    return function
 
 
 def unchanged_logs(logs):

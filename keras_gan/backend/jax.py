@@ -123,6 +123,54 @@ def apply_gradients(optimizer, grads, variables):
     _assign_all(slots, new_slots)
 
 
+def check_labels(labels, num_classes):
+    """`labels` as they are: on JAX they are checked on the host, before the
+    jitted step (`guard_step_function`), since an error raised inside a step
+    that ran would leave the model without its state (the step's input
+    buffers are donated)."""
+    return labels
+
+
+def guard_step_function(model, function, training=True):
+    """Keras' JAX train (or test) function with two guards around it.
+
+    - Each batch passes `model._checked_batch` on the host before the jitted
+      step sees it: a `ConditionalGAN` rejects labels outside
+      `[0, num_classes)` there (inside the step, an out-of-range embedding
+      lookup returns NaN without a word).
+    - When a step raises before it ran (an error while tracing, such as a
+      shape error of the first batch), the variables' values are put back.
+      Keras' JAX `fit` detaches every variable's value before the first step
+      (`_purge_model_variables`: the step's state holds them) and reattaches
+      the state of the last step that finished, so a first step that raises
+      would leave the variables without values, and the next `fit` or
+      `generate` would fail with "'NoneType' object is not callable". The
+      step's input state still holds the values (donated buffers are only
+      consumed by a step that ran).
+    """
+
+    def step_function(state, iterator):
+        try:
+            return function(state, map(model._checked_batch, iterator))
+        except BaseException:
+            _restore_detached(_state_variables(model, training), state)
+            raise
+
+    return step_function
+
+
+def _restore_detached(groups, state):
+    if len(groups) != len(state):
+        return
+    for variables, values in zip(groups, state, strict=True):
+        if len(variables) != len(values):
+            continue
+        for variable, value in zip(variables, values, strict=True):
+            deleted = getattr(value, "is_deleted", lambda: False)()
+            if variable._value is None and not deleted:
+                variable._value = value
+
+
 def _state_variables(model, training):
     groups = [model.trainable_variables, model.non_trainable_variables]
     if training:

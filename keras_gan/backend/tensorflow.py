@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from keras_gan import _checks
 from keras_gan.backend import common
 
 JIT_DOUBLE_BACKWARD = True
@@ -50,6 +51,20 @@ def cond(pred, true_fn, false_fn):
 
 def apply_gradients(optimizer, grads, variables):
     optimizer.apply(grads, variables)
+
+
+def check_labels(labels, num_classes):
+    """`labels` after an in-graph check that each is in `[0, num_classes)`
+    (the embedding lookup fails with a bare GatherV2 error otherwise). XLA
+    drops the check: under `jit_compile=True` an out-of-range label is
+    clamped by the lookup, as XLA gathers are."""
+    message = _checks.labels_message(num_classes, common.LABELS)
+    checks = [
+        tf.debugging.assert_non_negative(labels, message=message),
+        tf.debugging.assert_less(labels, tf.constant(num_classes, labels.dtype), message=message),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(labels)
 
 
 def run_train_step(model, step_fn, data):
@@ -166,6 +181,7 @@ def make_train_function(model):
     return function
 
 
+guard_step_function = common.unguarded_step_function
 no_grad = common.gradients_unrecorded
 global_rng_state = common.no_global_rng_state
 set_global_rng_state = common.set_no_global_rng_state

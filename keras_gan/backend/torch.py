@@ -10,6 +10,7 @@ import numpy as np
 import torch
 from keras import ops
 
+from keras_gan import _checks
 from keras_gan.backend import common
 
 # torch.compile (aot_autograd) does not support double backward.
@@ -52,6 +53,14 @@ def apply_gradients(optimizer, grads, variables):
         optimizer.apply(grads, variables)
 
 
+def check_labels(labels, num_classes):
+    """`labels`, checked eagerly to be in `[0, num_classes)` (the embedding
+    lookup raises a bare IndexError otherwise)."""
+    if bool(((labels < 0) | (labels >= num_classes)).any()):
+        _checks.labels_in_range(labels.detach().cpu().numpy(), num_classes, common.LABELS)
+    return labels
+
+
 def run_train_step(model, step_fn, data):
     """PyTorch's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)
@@ -63,6 +72,7 @@ run_test_step = run_train_step
 # keras_gan does not distribute PyTorch training.
 replicas = common.single_replica
 make_train_function = common.keras_train_function
+guard_step_function = common.unguarded_step_function
 logs_for_reduction = common.unchanged_logs
 
 

@@ -8,12 +8,14 @@ Generators concatenate a learned label embedding to `z` (Mirza & Osindero
 import keras
 from keras import layers
 
+from keras_gan import _checks
+
 
 def check_num_classes(num_classes):
-    if num_classes is not None and (int(num_classes) != num_classes or num_classes < 2):
-        raise ValueError(
-            f"`num_classes` must be an integer >= 2 or None. Received: num_classes={num_classes!r}"
-        )
+    """`num_classes` as an int >= 2, or None (an unconditional model)."""
+    if num_classes is None:
+        return None
+    return _checks.integer(num_classes, "num_classes", minimum=2)
 
 
 def generator_inputs(latent_dim, num_classes):

@@ -3,15 +3,14 @@
 import keras
 from keras import layers
 
+from keras_gan import _checks
 from keras_gan.models import conditioning
 
 
 def _base_size(image_size):
     """The first feature map's size and the number of stride-2 stages: halve
     while even and above 7 (8 -> 4, 28 -> 7, 32 -> 4, 64 -> 4)."""
-    if int(image_size) != image_size or image_size < 4:
-        raise ValueError(f"`image_size` must be an integer >= 4. Received: image_size={image_size}")
-    size, doublings = int(image_size), 0
+    size, doublings = _checks.integer(image_size, "image_size", minimum=4), 0
     while size % 2 == 0 and size > 7:
         size //= 2
         doublings += 1
@@ -43,8 +42,11 @@ def dcgan_generator(
         `(batch, image_size, image_size, channels)` in [-1, 1].
     """
     base, doublings = _base_size(image_size)
+    latent_dim = _checks.integer(latent_dim, "latent_dim")
+    channels = _checks.integer(channels, "channels")
+    width = _checks.integer(width, "width")
     top = width * 2 ** (doublings - 1)
-    conditioning.check_num_classes(num_classes)
+    num_classes = conditioning.check_num_classes(num_classes)
     inputs, x = conditioning.generator_inputs(latent_dim, num_classes)
     x = layers.Dense(base * base * top, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
@@ -85,7 +87,13 @@ def dcgan_discriminator(
         name: the model's name.
     """
     _, doublings = _base_size(image_size)
-    conditioning.check_num_classes(num_classes)
+    image_size = int(image_size)
+    channels = _checks.integer(channels, "channels")
+    width = _checks.integer(width, "width")
+    dropout = _checks.number(dropout, "dropout")
+    if dropout >= 1:
+        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    num_classes = conditioning.check_num_classes(num_classes)
 
     def wrap(layer):
         return layers.SpectralNormalization(layer) if spectral_norm else layer

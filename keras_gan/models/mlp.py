@@ -3,16 +3,8 @@
 import keras
 from keras import layers
 
+from keras_gan import _checks
 from keras_gan.models import conditioning
-
-
-def _check_units(hidden_units):
-    hidden_units = tuple(int(u) for u in hidden_units)
-    if not hidden_units or min(hidden_units) < 1:
-        raise ValueError(
-            f"`hidden_units` must be positive integers. Received: hidden_units={hidden_units}"
-        )
-    return hidden_units
 
 
 def mlp_generator(
@@ -41,9 +33,12 @@ def mlp_generator(
         A `keras.Model` from `(batch, latent_dim)` (and `(batch,)` labels) to
         `(batch, output_dim)`.
     """
-    conditioning.check_num_classes(num_classes)
+    latent_dim = _checks.integer(latent_dim, "latent_dim")
+    output_dim = _checks.integer(output_dim, "output_dim")
+    hidden_units = _checks.integers(hidden_units, "hidden_units")
+    num_classes = conditioning.check_num_classes(num_classes)
     inputs, x = conditioning.generator_inputs(latent_dim, num_classes)
-    for units in _check_units(hidden_units):
+    for units in hidden_units:
         x = layers.Dense(units, activation=activation)(x)
     outputs = layers.Dense(output_dim, activation=output_activation, dtype="float32")(x)
     return keras.Model(inputs, outputs, name=name)
@@ -65,9 +60,11 @@ def mlp_discriminator(
             `[x, labels]` and adds a projection term (Miyato & Koyama 2018).
         name: the model's name.
     """
-    conditioning.check_num_classes(num_classes)
+    input_dim = _checks.integer(input_dim, "input_dim")
+    hidden_units = _checks.integers(hidden_units, "hidden_units")
+    num_classes = conditioning.check_num_classes(num_classes)
     inputs, x, labels = conditioning.discriminator_inputs((input_dim,), num_classes)
-    for units in _check_units(hidden_units):
+    for units in hidden_units:
         x = layers.Dense(units)(x)
         x = layers.LeakyReLU(negative_slope)(x)
     return keras.Model(inputs, conditioning.score(x, labels, num_classes), name=name)
