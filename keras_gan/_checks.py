@@ -43,7 +43,8 @@ def integers(values, name, minimum=1):
 
 
 def number(value, name, minimum=0.0, inclusive=True):
-    """`value` as a finite `float` >= `minimum` (> with `inclusive=False`)."""
+    """`value` as a finite `float` >= `minimum` (> with `inclusive=False`;
+    `minimum=-math.inf`: any finite number)."""
     ok = (
         not isinstance(value, (bool, np.bool_))
         and isinstance(value, numbers.Real)
@@ -51,10 +52,8 @@ def number(value, name, minimum=0.0, inclusive=True):
         and (value >= minimum if inclusive else value > minimum)
     )
     if not ok:
-        bound = ">=" if inclusive else ">"
-        raise ValueError(
-            f"`{name}` must be a finite number {bound} {minimum:g}. Received: {name}={value!r}"
-        )
+        bound = f" {'>=' if inclusive else '>'} {minimum:g}" if math.isfinite(minimum) else ""
+        raise ValueError(f"`{name}` must be a finite number{bound}. Received: {name}={value!r}")
     return float(value)
 
 

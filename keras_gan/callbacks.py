@@ -7,6 +7,8 @@ import keras
 import numpy as np
 from keras.src.utils import io_utils
 
+from keras_gan import _checks
+
 # Logs checked by `TerminateOnNaN`, most telling first; any other log whose
 # name ends in "loss" or that a penalty adds is checked after these.
 _LOSS_LOGS = ("d_loss", "g_loss")
@@ -115,11 +117,9 @@ class GeneratorEMA(_Configurable, keras.callbacks.Callback):
 
     def __init__(self, half_life_images=10_000):
         super().__init__()
-        if not float(half_life_images) > 0:
-            raise ValueError(
-                f"`half_life_images` must be > 0. Received: half_life_images={half_life_images}"
-            )
-        self.half_life_images = float(half_life_images)
+        self.half_life_images = _checks.number(
+            half_life_images, "half_life_images", inclusive=False
+        )
 
     def get_config(self):
         return {"half_life_images": self.half_life_images}
@@ -161,11 +161,9 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
         self, directory, every=1, num_samples=64, seed=0, labels=None, value_range=(-1.0, 1.0)
     ):
         super().__init__()
-        if int(every) != every or every < 1:
-            raise ValueError(f"`every` must be an integer >= 1. Received: every={every!r}")
         self.directory = str(directory)
-        self.every = int(every)
-        self.num_samples = int(num_samples)
+        self.every = _checks.integer(every, "every")
+        self.num_samples = _checks.integer(num_samples, "num_samples")
         self.seed = seed
         self.labels = labels
         self.value_range = value_range
@@ -273,9 +271,10 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
                 "With `best_monitor`, say whether lower or higher is better: "
                 f"mode='min' or mode='max'. Received: mode={mode!r}"
             )
-        self.patience = int(patience)
-        self.tolerance = float(tolerance)
-        self.collapse_below = float(collapse_below)
+        self.patience = _checks.integer(patience, "patience")
+        self.tolerance = _checks.number(tolerance, "tolerance")
+        # Any finite threshold: a Wasserstein critic's loss goes negative.
+        self.collapse_below = _checks.number(collapse_below, "collapse_below", minimum=-math.inf)
         self.stop = bool(stop_training)
         self.best_monitor = best_monitor
         self.mode = mode

@@ -10,7 +10,7 @@ requirement that the critic's weights stay in a compact range).
 import keras
 from keras import ops
 
-from keras_gan import _names
+from keras_gan import _checks, _names
 
 _PACKAGE = "keras_gan"
 
@@ -30,10 +30,7 @@ class WeightClip(keras.constraints.Constraint):
     """
 
     def __init__(self, clip_value=0.01):
-        clip_value = float(clip_value)
-        if not clip_value > 0:
-            raise ValueError(f"`clip_value` must be positive. Received: clip_value={clip_value}")
-        self.clip_value = clip_value
+        self.clip_value = _checks.number(clip_value, "clip_value", inclusive=False)
 
     def __call__(self, w):
         w = ops.convert_to_tensor(w)

@@ -268,7 +268,7 @@ class GAN(keras.Model):
         # The trainable variables the current train function was made for.
         self._train_function_trainable = [None]
         if ema_half_life is not None:
-            self.enable_ema(ema_half_life)
+            self.enable_ema(_checks.number(ema_half_life, "ema_half_life", inclusive=False))
         if generator.built and discriminator.built:
             self.built = True
 

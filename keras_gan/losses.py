@@ -19,10 +19,12 @@ Names accepted by `get`:
 | `relativistic_average` | `ragan`            |
 """
 
+import math
+
 import keras
 from keras import ops
 
-from keras_gan import _names
+from keras_gan import _checks, _names
 
 _PACKAGE = "keras_gan"
 
@@ -115,7 +117,7 @@ class GANLoss:
     supports_label_smoothing = False
 
     def __init__(self, label_smoothing=0.0, name=None):
-        label_smoothing = float(label_smoothing)
+        label_smoothing = _checks.number(label_smoothing, "label_smoothing", minimum=-math.inf)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(
                 f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}"

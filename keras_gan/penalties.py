@@ -9,7 +9,7 @@ A penalty is added to the discriminator loss at every discriminator update
 import keras
 from keras import ops
 
-from keras_gan import _names, backend
+from keras_gan import _checks, _names, backend
 from keras_gan.distribute import per_replica_draw
 
 _PACKAGE = "keras_gan"
@@ -39,13 +39,8 @@ class Penalty:
     default_name = "penalty"
 
     def __init__(self, weight, interval=1, name=None):
-        weight = float(weight)
-        if weight < 0:
-            raise ValueError(f"`weight` must be >= 0. Received: weight={weight}")
-        if int(interval) != interval or interval < 1:
-            raise ValueError(f"`interval` must be an integer >= 1. Received: interval={interval}")
-        self.weight = weight
-        self.interval = int(interval)
+        self.weight = _checks.number(weight, "weight")
+        self.interval = _checks.integer(interval, "interval")
         self.name = name or self.default_name
 
     def compute(self, score_fn, real, fake, seed_generator):
@@ -112,7 +107,7 @@ class GradientPenalty(Penalty):
 
     def __init__(self, weight=10.0, target=1.0, one_sided=False, interval=1, name=None):
         super().__init__(weight, interval=interval, name=name)
-        self.target = float(target)
+        self.target = _checks.number(target, "target")
         self.one_sided = bool(one_sided)
 
     def compute(self, score_fn, real, fake, seed_generator):

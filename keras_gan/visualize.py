@@ -4,6 +4,8 @@ import os
 
 import numpy as np
 
+from keras_gan import _checks
+
 
 def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
     """Tiles images into one uint8 picture.
@@ -28,7 +30,7 @@ def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
     low, high = value_range
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
     n, h, w, c = images.shape
-    columns = columns or int(np.ceil(np.sqrt(n)))
+    columns = int(np.ceil(np.sqrt(n))) if columns is None else _checks.integer(columns, "columns")
     rows = int(np.ceil(n / columns))
     canvas = np.ones(
         (rows * (h + padding) + padding, columns * (w + padding) + padding, c), np.float32

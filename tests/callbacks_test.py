@@ -76,6 +76,8 @@ def test_sample_grid_scatters_points(tmp_path):
 def test_sample_grid_bad_every():
     with pytest.raises(ValueError, match="every=0"):
         SampleGrid("x", every=0)
+    with pytest.raises(ValueError, match="num_samples=0"):
+        SampleGrid("x", num_samples=0)
 
 
 class Dummy:
@@ -223,6 +225,14 @@ def test_generator_ema_is_exported(tmp_path):
 def test_generator_ema_bad_half_life():
     with pytest.raises(ValueError, match="half_life_images=0"):
         keras_gan.callbacks.GeneratorEMA(0)
+    with pytest.raises(ValueError, match="half_life_images='x'"):
+        keras_gan.callbacks.GeneratorEMA("x")
+    with pytest.raises(ValueError, match="ema_half_life=-1"):
+        keras_gan.GAN(
+            keras_gan.models.mlp_generator(4, 2, hidden_units=(8,)),
+            keras_gan.models.mlp_discriminator(2, hidden_units=(8,)),
+            ema_half_life=-1,
+        )
 
 
 @pytest.mark.skipif(

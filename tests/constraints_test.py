@@ -11,9 +11,9 @@ def test_weight_clip_values():
     np.testing.assert_array_equal(out, np.array([-0.5, -0.5, 0.1, 0.5], "float32"))
 
 
-@pytest.mark.parametrize("value", [0, -0.1])
+@pytest.mark.parametrize("value", [0, -0.1, "x", float("inf")])
 def test_weight_clip_rejects_non_positive(value):
-    with pytest.raises(ValueError, match=f"clip_value={float(value)}"):
+    with pytest.raises(ValueError, match=f"clip_value={value!r}"):
         constraints.WeightClip(value)
 
 

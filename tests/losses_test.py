@@ -80,6 +80,12 @@ def test_one_sided_label_smoothing_changes_only_the_real_target():
     np.testing.assert_allclose(float(ls.discriminator_loss(REAL, FAKE)), expected, rtol=1e-6)
 
 
+@pytest.mark.parametrize("value", [1.0, -0.1, "a", float("nan")])
+def test_bad_label_smoothing_is_named(value):
+    with pytest.raises(ValueError, match=f"label_smoothing={value!r}"):
+        losses.get("minimax", label_smoothing=value)
+
+
 def test_default_is_no_smoothing():
     assert losses.get("minimax").label_smoothing == 0.0
 

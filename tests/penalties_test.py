@@ -103,10 +103,23 @@ def test_get():
         penalties.get("l2")
 
 
-@pytest.mark.parametrize("kwargs", [{"weight": -1.0}, {"weight": 1.0, "interval": 0}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"weight": -1.0},
+        {"weight": float("nan")},
+        {"weight": "a"},
+        {"weight": 1.0, "interval": 0},
+        {"weight": 1.0, "interval": 1.5},
+    ],
+)
 def test_bad_arguments(kwargs):
-    with pytest.raises(ValueError, match="Received"):
-        penalties.R1(**kwargs)
+    """Each names the argument and the value as given (not a bare float()
+    error, nor a NaN weight accepted)."""
+    name, value = list(kwargs.items())[-1]
+    for penalty in (penalties.R1, penalties.GradientPenalty):
+        with pytest.raises(ValueError, match=f"Received: {name}={value!r}"):
+            penalty(**kwargs)
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from PIL import Image
 
 from keras_gan import visualize
@@ -10,6 +11,8 @@ def test_image_grid_layout_and_range():
     assert grid.shape == (2 * 3 + 1, 2 * 3 + 1) and grid.dtype == np.uint8
     assert (grid[1:3, 1:3] == 0).all() and (grid[1:3, 4:6] == 255).all()
     assert (grid[4:6, 1:3] == 128).all()
+    with pytest.raises(ValueError, match="columns=0"):
+        visualize.image_grid(images, columns=0)
 
 
 def test_png_writers(tmp_path):
