@@ -700,8 +700,10 @@ class GAN(keras.Model):
         return self.test_function
 
     def _checked_batch(self, data):
-        """`data`, a batch on the host, after the checks that the backend
-        cannot make inside its step (see `backend.guard_step_function`)."""
+        """`data`, a batch before the step, after the checks that the backend
+        cannot make inside its step: on the host on JAX (see
+        `backend.guard_step_function`), in the graph around an XLA step on
+        TensorFlow."""
         return data
 
     def _trainable_signature(self):
@@ -1037,10 +1039,13 @@ class ConditionalGAN(GAN):
         return ops.convert_to_tensor(real), backend.check_labels(labels, self.num_classes)
 
     def _checked_batch(self, data):
-        labels = keras.utils.unpack_x_y_sample_weight(data)[1]
-        if labels is not None:
-            _checks.labels_in_range(labels, self.num_classes, backend.LABELS)
-        return data
+        x, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is None:
+            return data
+        checked = backend.check_batch_labels(labels, self.num_classes)
+        if checked is labels:
+            return data
+        return keras.utils.pack_x_y_sample_weight(x, checked, sample_weight)
 
     def _generate(self, z, labels, training, net=None):
         return (net or self.generator)([z, labels], training=training)

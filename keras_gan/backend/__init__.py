@@ -19,6 +19,9 @@ functions, and everything above this package is written in `keras.ops`:
 - `check_labels(labels, num_classes)`: `labels`, with a check inside the
   step (in the graph, or eager) that each is in `[0, num_classes)` whose
   error names the labels outside it (JAX checks on the host instead).
+- `check_batch_labels(labels, num_classes)`: the same check on a batch
+  before the step (`GAN._checked_batch`): on the host on JAX, in the graph
+  around an XLA-compiled step on TensorFlow.
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
 - `make_train_function(model)`: the backend's train function for `fit`, or
@@ -67,6 +70,7 @@ run_test_step = _impl.run_test_step
 replicas = _impl.replicas
 make_train_function = _impl.make_train_function
 check_labels = _impl.check_labels
+check_batch_labels = _impl.check_batch_labels
 LABELS = common.LABELS
 guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction

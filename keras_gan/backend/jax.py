@@ -18,6 +18,7 @@ import jax
 from keras import ops
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
+from keras_gan import _checks
 from keras_gan.backend import common
 from keras_gan.backend.common import ChildScope
 
@@ -128,6 +129,12 @@ def check_labels(labels, num_classes):
     jitted step (`guard_step_function`), since an error raised inside a step
     that ran would leave the model without its state (the step's input
     buffers are donated)."""
+    return labels
+
+
+def check_batch_labels(labels, num_classes):
+    """The host-side check of a batch's labels (see `guard_step_function`)."""
+    _checks.labels_in_range(labels, num_classes, common.LABELS)
     return labels
 
 

@@ -56,8 +56,9 @@ def apply_gradients(optimizer, grads, variables):
 def check_labels(labels, num_classes):
     """`labels` after an in-graph check that each is in `[0, num_classes)`
     (the embedding lookup fails with a bare GatherV2 error otherwise). XLA
-    drops the check: under `jit_compile=True` an out-of-range label is
-    clamped by the lookup, as XLA gathers are."""
+    drops assertions (an out-of-range label would be clamped by the lookup),
+    so under `jit_compile=True` `make_train_function` runs this check on the
+    batch outside the compiled step."""
     message = _checks.labels_message(num_classes, common.LABELS)
     checks = [
         tf.debugging.assert_non_negative(labels, message=message),
@@ -65,6 +66,9 @@ def check_labels(labels, num_classes):
     ]
     with tf.control_dependencies(checks):
         return tf.identity(labels)
+
+
+check_batch_labels = check_labels
 
 
 def run_train_step(model, step_fn, data):
@@ -137,7 +141,10 @@ def make_train_function(model):
         optional = iterator.get_next_as_optional()
 
         def has_data():
-            traced["outputs"] = one_step_on_data(optional.get_value())
+            data = optional.get_value()
+            if model.jit_compile:  # XLA drops the step's own assertions
+                data = model._checked_batch(data)
+            traced["outputs"] = one_step_on_data(data)
             return tf.constant(True), traced["outputs"]
 
         def no_data():  # traced after has_data: the same structure, zeros

@@ -61,6 +61,9 @@ def check_labels(labels, num_classes):
     return labels
 
 
+check_batch_labels = check_labels
+
+
 def run_train_step(model, step_fn, data):
     """PyTorch's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)
