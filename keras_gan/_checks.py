@@ -57,6 +57,14 @@ def number(value, name, minimum=0.0, inclusive=True):
     return float(value)
 
 
+def fraction(value, name):
+    """`value` as a `float` in `[0, 1)` (a rate, a smoothing amount)."""
+    as_float = number(value, name, minimum=-math.inf)
+    if not 0.0 <= as_float < 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1). Received: {name}={value!r}")
+    return as_float
+
+
 def labels_message(num_classes, what="`labels`"):
     return f"{what} must be class indices in [0, {num_classes})"
 

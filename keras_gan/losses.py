@@ -19,8 +19,6 @@ Names accepted by `get`:
 | `relativistic_average` | `ragan`            |
 """
 
-import math
-
 import keras
 from keras import ops
 
@@ -117,11 +115,7 @@ class GANLoss:
     supports_label_smoothing = False
 
     def __init__(self, label_smoothing=0.0, name=None):
-        label_smoothing = _checks.number(label_smoothing, "label_smoothing", minimum=-math.inf)
-        if not 0.0 <= label_smoothing < 1.0:
-            raise ValueError(
-                f"`label_smoothing` must be in [0, 1). Received: label_smoothing={label_smoothing}"
-            )
+        label_smoothing = _checks.fraction(label_smoothing, "label_smoothing")
         if label_smoothing and not self.supports_label_smoothing:
             raise ValueError(
                 f"The {type(self).__name__} loss has no target to smooth; "

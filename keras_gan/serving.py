@@ -25,6 +25,8 @@ import warnings
 import keras
 import tensorflow as tf
 
+from keras_gan.backend import tensorflow as tf_plumbing
+
 
 def _seed_pair(seed):
     # The pair keras.random derives from an integer seed on TensorFlow:
@@ -49,23 +51,12 @@ def _checked_labels(labels, count, what, num_classes):
     per sample, and that each is in `[0, num_classes)`: the error names the
     problem (the generator's embedding lookup would fail without a word on
     the CPU and clamp on other devices)."""
-    checks = [
-        tf.debugging.assert_equal(
-            tf.shape(labels, out_type=tf.int32)[0],
-            tf.cast(count, tf.int32),
-            message=f"`labels` must hold one label per sample, as many as {what}",
-        ),
-        tf.debugging.assert_non_negative(
-            labels, message=f"`labels` must be class indices in [0, {num_classes})"
-        ),
-        tf.debugging.assert_less(
-            labels,
-            tf.constant(num_classes, tf.int32),
-            message=f"`labels` must be class indices in [0, {num_classes})",
-        ),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(labels)
+    one_per_sample = tf.debugging.assert_equal(
+        tf.shape(labels, out_type=tf.int32)[0],
+        tf.cast(count, tf.int32),
+        message=f"`labels` must hold one label per sample, as many as {what}",
+    )
+    return tf_plumbing.labels_checked(labels, num_classes, "`labels`", checks=[one_per_sample])
 
 
 def export_generator(gan, path, format="tf_saved_model"):

@@ -48,7 +48,6 @@ import importlib
 
 import keras
 
-from keras_gan.backend import common
 from keras_gan.backend.common import ChildScope  # noqa: F401
 
 BACKEND = keras.backend.backend()
@@ -71,7 +70,6 @@ replicas = _impl.replicas
 make_train_function = _impl.make_train_function
 check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels
-LABELS = common.LABELS
 guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD

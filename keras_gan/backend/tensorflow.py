@@ -53,19 +53,27 @@ def apply_gradients(optimizer, grads, variables):
     optimizer.apply(grads, variables)
 
 
+def labels_checked(labels, num_classes, what=common.LABELS, checks=()):
+    """`labels` after in-graph assertions (`checks`, then that each label is
+    in `[0, num_classes)`); the error says `what` must be class indices.
+    Used by the train step and by the exported conditional signatures."""
+    message = _checks.labels_message(num_classes, what)
+    checks = [
+        *checks,
+        tf.debugging.assert_non_negative(labels, message=message),
+        tf.debugging.assert_less(labels, tf.constant(num_classes, labels.dtype), message=message),
+    ]
+    with tf.control_dependencies(checks):
+        return tf.identity(labels)
+
+
 def check_labels(labels, num_classes):
     """`labels` after an in-graph check that each is in `[0, num_classes)`
     (the embedding lookup fails with a bare GatherV2 error otherwise). XLA
     drops assertions (an out-of-range label would be clamped by the lookup),
     so under `jit_compile=True` `make_train_function` runs this check on the
     batch outside the compiled step."""
-    message = _checks.labels_message(num_classes, common.LABELS)
-    checks = [
-        tf.debugging.assert_non_negative(labels, message=message),
-        tf.debugging.assert_less(labels, tf.constant(num_classes, labels.dtype), message=message),
-    ]
-    with tf.control_dependencies(checks):
-        return tf.identity(labels)
+    return labels_checked(labels, num_classes)
 
 
 check_batch_labels = check_labels

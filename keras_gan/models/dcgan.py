@@ -90,9 +90,7 @@ def dcgan_discriminator(
     image_size = int(image_size)
     channels = _checks.integer(channels, "channels")
     width = _checks.integer(width, "width")
-    dropout = _checks.number(dropout, "dropout")
-    if dropout >= 1:
-        raise ValueError(f"`dropout` must be in [0, 1). Received: dropout={dropout!r}")
+    dropout = _checks.fraction(dropout, "dropout")
     num_classes = conditioning.check_num_classes(num_classes)
 
     def wrap(layer):
