@@ -134,16 +134,8 @@ class _RunningMeans(keras.metrics.Metric):
         counted = np.array(
             [(counts or {}).get(n, 1) if n in values else 0 for n in self.names], self.dtype
         )
-        zero = None
-        parts = []
-        for n in self.names:
-            if n in values:
-                parts.append(ops.cast(values[n], self.dtype))
-            else:
-                zero = ops.zeros((), self.dtype) if zero is None else zero
-                parts.append(zero)
-        self.totals.assign(self.totals + ops.stack(parts))
-        self.counts.assign(self.counts + ops.convert_to_tensor(counted))
+        backend.add_to(self.totals, [values.get(n, 0.0) for n in self.names])
+        backend.add_to(self.counts, counted)
 
     def result(self):
         means = self.totals / ops.maximum(self.counts, 1.0)
@@ -504,6 +496,8 @@ class GAN(keras.Model):
 
     def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":
+            if isinstance(seed, keras.random.SeedGenerator):
+                return backend.normal_draw(shape, seed)
             return keras.random.normal(shape, seed=seed)
         if self.latent_distribution == "uniform":
             return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)

@@ -386,6 +386,19 @@ def test_latent_distributions(distribution):
         np.testing.assert_allclose(z.std(), 1.0, atol=0.02)
 
 
+@pytest.mark.parametrize("seed", [0, 2**31 - 1])  # 2**31 - 1: the seed sum wraps
+def test_training_noise_is_keras_random_normal_from_the_gans_seed_generator(seed):
+    # The backends' own draw (faster on PyTorch) gives keras.random.normal's
+    # numbers and advances the generator's state as it does.
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=seed)
+    twin = keras.random.SeedGenerator(seed)
+    for _ in range(3):
+        expected = to_numpy(keras.random.normal((5, LATENT), seed=twin))
+        np.testing.assert_array_equal(to_numpy(gan.sample_latent(5)), expected)
+        np.testing.assert_array_equal(gan.seed_generator.state.numpy(), twin.state.numpy())
+
+
 def test_callable_latent_distribution():
     def ones(shape, seed):
         return keras.ops.ones(shape)

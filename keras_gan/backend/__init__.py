@@ -30,6 +30,11 @@ functions, and everything above this package is written in `keras.ops`:
   function that `fit` (`evaluate`) calls, with the host-side batch check
   `model._checked_batch` where the backend needs it and the variables'
   values kept when a step raises (JAX's `fit` detaches them meanwhile).
+- `add_to(variable, values)`: `variable += stack(values)` (a list of
+  scalars, or a numpy array): the running means' update, in place on PyTorch.
+- `normal_draw(shape, seed_generator)`: `keras.random.normal(shape,
+  seed=seed_generator)`, the same numbers and the same state advance
+  (PyTorch draws without Keras' per-call overhead).
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 - `global_rng_state()` / `set_global_rng_state(state)`: the backend's global
@@ -72,6 +77,8 @@ check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels
 guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
+add_to = _impl.add_to
+normal_draw = _impl.normal_draw
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64
 global_rng_state = _impl.global_rng_state

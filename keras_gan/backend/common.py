@@ -13,6 +13,7 @@ update.
 import contextlib
 
 import keras
+from keras import ops
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
 
@@ -89,3 +90,16 @@ def no_global_rng_state():
 def set_no_global_rng_state(state):
     """Nothing to restore: a GAN saved on PyTorch with unseeded dropout loads
     here, where that dropout draws from the layers' own seed generators."""
+
+
+def add_to(variable, values):
+    """`variable += stack(values)`: `values` is a list of scalar tensors, or
+    a numpy array, of the variable's shape."""
+    if isinstance(values, (list, tuple)):
+        values = ops.stack([ops.cast(v, variable.dtype) for v in values])
+    variable.assign(variable + ops.convert_to_tensor(values, variable.dtype))
+
+
+def normal_draw(shape, seed_generator, dtype=None):
+    """`keras.random.normal(shape, seed=seed_generator)`."""
+    return keras.random.normal(shape, dtype=dtype, seed=seed_generator)
