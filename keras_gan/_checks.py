@@ -70,10 +70,14 @@ def labels_message(num_classes, what="`labels`"):
 
 
 def labels_in_range(labels, num_classes, what="`labels`"):
-    """Raises unless every entry of the integer array `labels` is in
-    `[0, num_classes)`; names the offending labels."""
+    """Raises unless every entry of the array `labels` is an integer in
+    `[0, num_classes)` (a float label must be integer-valued: 2.0, not 2.5
+    or NaN); names the offending labels."""
     labels = np.asarray(labels).reshape(-1)
-    bad = labels[(labels < 0) | (labels >= num_classes)]
+    bad = (labels < 0) | (labels >= num_classes)
+    if np.issubdtype(labels.dtype, np.floating):
+        bad |= labels != np.floor(labels)  # fractional, or NaN
+    bad = labels[bad]
     if bad.size:
         shown = sorted(set(bad.tolist()))
         raise ValueError(

@@ -1029,8 +1029,9 @@ class ConditionalGAN(GAN):
             )
         # (batch, 1) labels become (batch,): the networks take (batch,), and a
         # fit after one on the other shape retraces with a rank-free shape.
-        labels = ops.reshape(ops.cast(labels, "int32"), (-1,))
-        return ops.convert_to_tensor(real), backend.check_labels(labels, self.num_classes)
+        # Checked before the cast, which would truncate a fractional label.
+        labels = backend.check_labels(ops.reshape(labels, (-1,)), self.num_classes)
+        return ops.convert_to_tensor(real), ops.cast(labels, "int32")
 
     def _checked_batch(self, data):
         x, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

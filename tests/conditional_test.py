@@ -139,6 +139,28 @@ def test_training_labels_outside_the_classes_are_named_and_the_model_survives():
         gan.fit(x, y, batch_size=32, epochs=1, verbose=0)
 
 
+def test_float_training_labels_must_be_integer_valued():
+    """Float labels holding whole numbers train like integers; a fractional
+    (or NaN) one is named, not truncated to a class by the cast."""
+    x, y = labelled_data()
+    gan = keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=0)
+    gan.compile("adam", "adam")
+    history = gan.fit(x, y.astype("float32"), batch_size=32, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"]).all()
+    for value in (1.5, np.nan):
+        bad = y.astype("float32")
+        bad[7] = value
+        with pytest.raises(Exception, match=rf"class indices in \[0, {CLASSES}\)") as error:
+            gan.fit(x, bad, batch_size=96, epochs=1, verbose=0)
+        if keras.backend.backend() != "tensorflow":  # TF's assertion prints the batch
+            assert f"containing [{value}]" in str(error.value)
+    if keras.backend.backend() == "tensorflow":
+        gan.compile("adam", "adam", jit_compile=True)
+        with pytest.raises(Exception, match=rf"class indices in \[0, {CLASSES}\)"):
+            gan.fit(x, bad, batch_size=96, epochs=1, verbose=0)
+    gan.fit(x, y.astype("float32"), batch_size=32, epochs=1, verbose=0)
+
+
 def test_conditional_gan_saves_and_resumes(tmp_path):
     gan = keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=2)
     gan.compile("adam", "adam", loss="hinge")

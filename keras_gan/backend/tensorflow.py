@@ -58,6 +58,8 @@ def labels_checked(labels, num_classes, what=common.LABELS, checks=()):
     in `[0, num_classes)`); the error says `what` must be class indices.
     Used by the train step and by the exported conditional signatures."""
     message = _checks.labels_message(num_classes, what)
+    if labels.dtype.is_floating:  # integer-valued (NaN fails too)
+        checks = [*checks, tf.debugging.assert_equal(labels, tf.floor(labels), message=message)]
     checks = [
         *checks,
         tf.debugging.assert_non_negative(labels, message=message),

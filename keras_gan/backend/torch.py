@@ -107,7 +107,10 @@ def normal_draw(shape, seed_generator, dtype=None):
 def check_labels(labels, num_classes):
     """`labels`, checked eagerly to be in `[0, num_classes)` (the embedding
     lookup raises a bare IndexError otherwise)."""
-    if bool(((labels < 0) | (labels >= num_classes)).any()):
+    bad = (labels < 0) | (labels >= num_classes)
+    if labels.is_floating_point():
+        bad |= labels != labels.floor()  # fractional, or NaN
+    if bool(bad.any()):
         _checks.labels_in_range(labels.detach().cpu().numpy(), num_classes, common.LABELS)
     return labels
 
