@@ -404,9 +404,13 @@ if (conditional) {
 async function png(url, body, img) {
   const response = await fetch(url, {method: "POST", headers: {"Content-Type": "application/json"},
                                      body: JSON.stringify(body)});
+  // An error stays until a request to the same endpoint succeeds: the
+  // interpolation strip loading after a bad grid request does not clear it.
   const status = document.getElementById("status");
-  if (!response.ok) { status.textContent = (await response.json()).error; return; }
-  status.textContent = "";
+  if (!response.ok) {
+    status.textContent = (await response.json()).error; status.dataset.url = url; return;
+  }
+  if (status.dataset.url === url) { status.textContent = ""; delete status.dataset.url; }
   img.src = URL.createObjectURL(await response.blob());
   img.dataset.seed = body.seed ?? body.seed_a;
 }
