@@ -22,7 +22,7 @@ Names accepted by `get`:
 import keras
 from keras import ops
 
-from keras_gan import _checks, _names
+from keras_gan import _checks, _names, backend
 
 _PACKAGE = "keras_gan"
 
@@ -45,7 +45,7 @@ def mean_float32(x):
     Returns:
         A float32 scalar.
     """
-    return ops.mean(_as_float32(x))
+    return backend.mean_float32(x)
 
 
 def _float32(x):

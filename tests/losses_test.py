@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gan import losses
+from keras_gan import backend, losses
 
 REAL = np.array([2.0, -1.0, 0.5, 0.0], dtype="float32")
 FAKE = np.array([-3.0, 1.0, 0.25], dtype="float32")
@@ -157,6 +157,32 @@ def test_accuracy():
     assert float(losses.get("least_squares").discriminator_accuracy(REAL, FAKE)) == pytest.approx(
         0.5 * (0.25 + 2 / 3)
     )
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([[1.0, 2.0], [3.0, 6.0]], "float32"),  # a mean over every axis
+        np.array([1.0, 2.0, 3.0, 6.0], "float16"),  # mixed precision's scores
+        np.array([True, False, False, True]),  # the accuracy's decisions
+        np.array([1, 2, 3, 6], "int32"),
+    ],
+    ids=["float32", "float16", "bool", "int32"],
+)
+def test_mean_float32_is_the_mean_in_float32(values):
+    # The step's logs and losses take their means through the backend
+    # (one torch.mean on PyTorch): the same value and dtype on every backend.
+    result = losses.mean_float32(keras.ops.convert_to_tensor(values))
+    assert keras.backend.standardize_dtype(result.dtype) == "float32"
+    assert tuple(result.shape) == ()
+    assert float(result) == pytest.approx(float(np.mean(values.astype("float64"))))
+
+
+def test_mean_float32_passes_gradients():
+    x = keras.Variable(np.array([1.0, 2.0, 4.0], "float32"))
+    # d mean(x^2) / dx = 2x / n, through each backend's own gradient
+    _, (grad,) = backend.value_and_grad(lambda: (losses.mean_float32(x * x), None), [x])
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad), [2 / 3, 4 / 3, 8 / 3], rtol=1e-6)
 
 
 def test_custom_loss_subclass():

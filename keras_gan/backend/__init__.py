@@ -35,6 +35,9 @@ functions, and everything above this package is written in `keras.ops`:
 - `normal_draw(shape, seed_generator)`: `keras.random.normal(shape,
   seed=seed_generator)`, the same numbers and the same state advance
   (PyTorch draws without Keras' per-call overhead).
+- `mean_float32(x)`: the mean of all of `x` in float32 (`keras.ops.mean`,
+  with its cast; one `torch.mean` on PyTorch, where Keras' dtype promotion
+  costs more than the mean).
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 - `global_rng_state()` / `set_global_rng_state(state)`: the backend's global
@@ -79,6 +82,7 @@ guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
 add_to = _impl.add_to
 normal_draw = _impl.normal_draw
+mean_float32 = _impl.mean_float32
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64
 global_rng_state = _impl.global_rng_state

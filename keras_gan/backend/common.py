@@ -100,6 +100,15 @@ def add_to(variable, values):
     variable.assign(variable + ops.convert_to_tensor(values, variable.dtype))
 
 
+def mean_float32(x):
+    """The mean of all of `x`'s entries (scores, losses or booleans) in
+    float32, without a cast when `x` is already float32."""
+    x = ops.convert_to_tensor(x)
+    if keras.backend.standardize_dtype(x.dtype) != "float32":
+        x = ops.cast(x, "float32")
+    return ops.mean(x)
+
+
 def normal_draw(shape, seed_generator, dtype=None):
     """`keras.random.normal(shape, seed=seed_generator)`."""
     return keras.random.normal(shape, dtype=dtype, seed=seed_generator)

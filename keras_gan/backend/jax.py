@@ -221,6 +221,7 @@ make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
 add_to = common.add_to
 normal_draw = common.normal_draw
+mean_float32 = common.mean_float32
 no_grad = common.gradients_unrecorded
 global_rng_state = common.no_global_rng_state
 set_global_rng_state = common.set_no_global_rng_state

@@ -201,6 +201,7 @@ def make_train_function(model):
 guard_step_function = common.unguarded_step_function
 add_to = common.add_to
 normal_draw = common.normal_draw
+mean_float32 = common.mean_float32
 no_grad = common.gradients_unrecorded
 global_rng_state = common.no_global_rng_state
 set_global_rng_state = common.set_no_global_rng_state
