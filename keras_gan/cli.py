@@ -1,7 +1,7 @@
 """The `keras-gan` command line.
 
 keras-gan demo [--out DIR] [--quick]      train the demo GANs offline
-keras-gan export RUN.keras OUT            export a saved GAN's generator
+keras-gan export RUN.keras OUT [...]      export a saved GAN's generator (pairs)
 keras-gan serve PATH [--host --port ...]  serve an exported generator over HTTP
 """
 
@@ -23,20 +23,38 @@ def export(run, out):
     Returns:
         `out`.
     """
+    return export_all([(run, out)])[0]
+
+
+def export_all(pairs):
+    """`export(run, out)` for each `(run, out)` pair, in one TensorFlow
+    subprocess for all of them where this process runs another backend
+    (each subprocess imports TensorFlow and Keras anew).
+
+    Returns:
+        The `out` folders, in order.
+    """
     import keras
 
+    pairs = [(os.fspath(run), os.fspath(out)) for run, out in pairs]
     if keras.backend.backend() == "tensorflow":
         from keras_gan import saving
 
-        return saving.load_model(run).export_generator(out)
+        return [saving.load_model(run).export_generator(out) for run, out in pairs]
     env = dict(os.environ, KERAS_BACKEND="tensorflow")
-    command = [sys.executable, "-m", "keras_gan.cli", "export", os.fspath(run), os.fspath(out)]
-    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    command = [sys.executable, "-m", "keras_gan.cli", "export"]
+    done = subprocess.run(
+        command + [path for pair in pairs for path in pair],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode != 0:
+        runs = ", ".join(run for run, _ in pairs)
         raise RuntimeError(
-            f"Exporting {run} on the TensorFlow backend failed:\n{done.stderr[-3000:]}"
+            f"Exporting {runs} on the TensorFlow backend failed:\n{done.stderr[-3000:]}"
         )
-    return os.fspath(out)
+    return [out for _, out in pairs]
 
 
 def _timed_fit(gan, dataset, epochs, callbacks=()):
@@ -95,8 +113,7 @@ def _digits_run(out, epochs, seed):
     scores.update(metrics.digits_baselines(400, seed))
     saved = os.path.join(out, "gan.keras")
     gan.save(saved)
-    exported = export(saved, os.path.join(out, "generator"))
-    return history.history, seconds, scores, [picture, saved, exported]
+    return history.history, seconds, scores, [picture, saved]
 
 
 def _conditional_digits_run(out, epochs, seed):
@@ -124,8 +141,7 @@ def _conditional_digits_run(out, epochs, seed):
     )
     saved = os.path.join(out, "conditional_gan.keras")
     gan.save(saved)
-    exported = export(saved, os.path.join(out, "conditional_generator"))
-    return history.history, seconds, picture, scores, [saved, exported]
+    return history.history, seconds, picture, scores, [saved]
 
 
 _SCORE_COLUMNS = ("precision", "recall", "coverage", "fd", "classes_covered", "label_kl")
@@ -188,9 +204,19 @@ def demo(out="runs/demo", quick=False, seed=0):
         f"({digits_epochs} epochs)...",
         flush=True,
     )
-    cond_history, cond_seconds, cond_png, cond_scores, cond_export = _conditional_digits_run(
+    cond_history, cond_seconds, cond_png, cond_scores, cond_files = _conditional_digits_run(
         out, digits_epochs, seed
     )
+    # Both generators exported together: one TensorFlow subprocess on JAX
+    # and PyTorch.
+    exported = export_all(
+        [
+            (digits_files[1], os.path.join(out, "generator")),
+            (cond_files[0], os.path.join(out, "conditional_generator")),
+        ]
+    )
+    digits_files.append(exported[0])
+    cond_files.append(exported[1])
     agreement = cond_scores["label_agreement"]
     print(
         f"      {100 * agreement:.0f}% of generated digits are classified as the label "
@@ -237,7 +263,7 @@ def demo(out="runs/demo", quick=False, seed=0):
     with open(metrics_path, "w") as f:
         json.dump(metrics, f, indent=2)
     print("\nWrote:")
-    for path in (ring_png, *digits_files, cond_png, *cond_export, curves, metrics_path):
+    for path in (ring_png, *digits_files, cond_png, *cond_files, curves, metrics_path):
         print(f"  {path}")
     print(
         "\nThe digits GAN is saved whole (keras.saving.load_model resumes it) and its "
@@ -245,7 +271,7 @@ def demo(out="runs/demo", quick=False, seed=0):
         "label picker) with:\n"
         f"  .venv/bin/keras-gan serve {digits_files[2]} --port 8000   # then open "
         "http://127.0.0.1:8000/\n"
-        f"  .venv/bin/keras-gan serve {cond_export[1]} --port 8001"
+        f"  .venv/bin/keras-gan serve {cond_files[1]} --port 8001"
     )
     return metrics
 
@@ -259,9 +285,15 @@ def main(argv=None):
     demo_parser.add_argument("--out", default="runs/demo", help="output folder")
     demo_parser.add_argument("--quick", action="store_true", help="a few epochs (smoke test)")
     demo_parser.add_argument("--seed", type=int, default=0)
-    export_parser = commands.add_parser("export", help="export a saved GAN's generator")
-    export_parser.add_argument("run", help="a .keras file saved with gan.save")
-    export_parser.add_argument("out", help="the SavedModel folder to write")
+    export_parser = commands.add_parser(
+        "export", help="export saved GANs' generators: RUN.keras OUT [RUN.keras OUT ...]"
+    )
+    export_parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RUN.keras OUT",
+        help="pairs: a .keras file saved with gan.save, then the SavedModel folder to write",
+    )
     serve_parser = commands.add_parser("serve", help="serve an exported generator over HTTP")
     serve_parser.add_argument("path", help="a SavedModel folder from export_generator")
     serve_parser.add_argument("--host", default="127.0.0.1")
@@ -275,9 +307,15 @@ def main(argv=None):
     if args.command == "demo":
         demo(args.out, quick=args.quick, seed=args.seed)
     elif args.command == "export":
+        if len(args.paths) % 2:
+            export_parser.error(
+                "export takes pairs of paths, RUN.keras OUT [RUN.keras OUT ...]. "
+                f"Received {len(args.paths)} paths: {args.paths}"
+            )
         if "keras" not in sys.modules:  # the SavedModel is written by TensorFlow
             os.environ["KERAS_BACKEND"] = "tensorflow"
-        print(export(args.run, args.out))
+        for out in export_all(zip(args.paths[::2], args.paths[1::2], strict=True)):
+            print(out)
     elif args.command == "serve":
         from keras_gan.server import serve
 

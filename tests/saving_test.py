@@ -250,3 +250,18 @@ def test_export_cli_from_a_saved_gan(saved, tmp_path):
 
     assert cli.main(["export", str(saved), str(tmp_path / "gen")]) == 0
     assert (tmp_path / "gen" / "saved_model.pb").exists()
+    # Several pairs in one command (the demo exports its two generators so,
+    # in one TensorFlow subprocess on the other backends).
+    pairs = [str(saved), str(tmp_path / "a"), str(saved), str(tmp_path / "b")]
+    assert cli.main(["export", *pairs]) == 0
+    assert (tmp_path / "a" / "saved_model.pb").exists()
+    assert (tmp_path / "b" / "saved_model.pb").exists()
+
+
+def test_export_cli_names_an_odd_number_of_paths(tmp_path, capsys):
+    from keras_gan import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["export", "run.keras", "out", "other.keras"])
+    err = capsys.readouterr().err
+    assert "pairs of paths" in err and "Received 3 paths" in err and "other.keras" in err
