@@ -102,11 +102,9 @@ def add_to(variable, values):
 
 def mean_float32(x):
     """The mean of all of `x`'s entries (scores, losses or booleans) in
-    float32, without a cast when `x` is already float32."""
-    x = ops.convert_to_tensor(x)
-    if keras.backend.standardize_dtype(x.dtype) != "float32":
-        x = ops.cast(x, "float32")
-    return ops.mean(x)
+    float32. (`ops.cast` returns a float32 tensor as it is on TensorFlow and
+    JAX: no cast op.)"""
+    return ops.mean(ops.cast(x, "float32"))
 
 
 def normal_draw(shape, seed_generator, dtype=None):
