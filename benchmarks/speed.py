@@ -381,8 +381,8 @@ SUITE = [
     ["--model", "dcgan", "--image-size", "28", "--batch-size", "64", "--steps", "40"],
     ["--model", "dcgan", "--image-size", "64", "--batch-size", "64", "--steps", "10"],
 ]
-# The toy MLP's timed runs, per backend: about a second or two each (a 1.4 ms
-# step on TensorFlow and JAX, 6-7 ms on PyTorch, on the 2-core CPU). Runs of
+# The toy MLP's timed runs, per backend: about a second or two each (a
+# 1.4-1.9 ms step on TensorFlow and JAX, 6-7 ms on PyTorch, on the 2-core CPU). Runs of
 # 100 steps (0.15 s) scattered by +-5% from run to run on JAX.
 SUITE_MLP_STEPS = {"tensorflow": 1000, "jax": 1000, "torch": 300}
 
