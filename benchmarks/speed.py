@@ -17,13 +17,16 @@ PyTorch an eager step with `backward()` and `torch.optim.Adam` (the PyTorch
 DCGAN tutorial's).
 
     python benchmarks/speed.py [--steps 60] [--repeats 7] [--jit] [--backend jax]
+    python benchmarks/speed.py --mixed-precision   # mixed_float16 on both sides (TensorFlow)
     python benchmarks/speed.py --suite      # the table of docs/performance.md
 
 `--suite` runs, each in a fresh process, the toy MLP (batch 256) and DCGANs
 of 28x28 and 64x64 (batch 64), without and with XLA, medians of 3, and the
 peak memory of each side measured alone in its own process (`--only fit` /
 `--only loop`: peak resident memory on the CPU, TensorFlow's peak GPU
-allocation on a GPU).
+allocation on a GPU). On a GPU the suite adds mixed-precision rows and
+times the DCGANs in longer runs (`GPU_SUITE_STEPS`), and every table names
+the device it ran on (the card's name on a GPU).
 """
 
 import argparse
@@ -51,6 +54,9 @@ from keras_gan import data, models  # noqa: E402
 
 def build(args, seed):
     keras.utils.set_random_seed(seed)
+    # Models built under "mixed_float16" compute in float16; the reference
+    # discriminators keep their score layer in float32.
+    keras.config.set_dtype_policy("mixed_float16" if args.mixed_precision else "float32")
     if args.model == "mlp":
         generator = models.mlp_generator(args.latent_dim, 2)
         discriminator = models.mlp_discriminator(2)
@@ -87,8 +93,18 @@ def make_loop(generator, discriminator, args):
 
 def make_tf_loop(generator, discriminator, args):
     """The hand-written loop a user would write from the TF DCGAN tutorial,
-    made alternating like the course (and keras_gan)."""
+    made alternating like the course (and keras_gan). Under mixed precision
+    each optimizer is a `LossScaleOptimizer` (as `GAN.compile` makes them):
+    the loss is scaled before the gradients, which `apply` unscales."""
     d_opt, g_opt = adam(), adam()
+    if args.mixed_precision:
+        d_opt = keras.optimizers.LossScaleOptimizer(d_opt)
+        g_opt = keras.optimizers.LossScaleOptimizer(g_opt)
+    scale = (
+        (lambda opt, loss: opt.scale_loss(loss))
+        if args.mixed_precision
+        else (lambda opt, loss: loss)
+    )
     d_opt.build(discriminator.trainable_variables)
     g_opt.build(generator.trainable_variables)
     seeds = keras.random.SeedGenerator(0)
@@ -104,13 +120,15 @@ def make_tf_loop(generator, discriminator, args):
             d_loss = tf.reduce_mean(tf.nn.softplus(-real_scores)) + tf.reduce_mean(
                 tf.nn.softplus(fake_scores)
             )
-        grads = tape.gradient(d_loss, discriminator.trainable_variables)
+            scaled = scale(d_opt, d_loss)
+        grads = tape.gradient(scaled, discriminator.trainable_variables)
         d_opt.apply(grads, discriminator.trainable_variables)
         z = keras.random.normal((batch, latent), seed=seeds)
         with tf.GradientTape() as tape:
             fake_scores = discriminator(generator(z, training=True), training=True)
             g_loss = tf.reduce_mean(tf.nn.softplus(-fake_scores))
-        grads = tape.gradient(g_loss, generator.trainable_variables)
+            scaled = scale(g_opt, g_loss)
+        grads = tape.gradient(scaled, generator.trainable_variables)
         g_opt.apply(grads, generator.trainable_variables)
         return d_loss, g_loss
 
@@ -276,6 +294,11 @@ def parse(argv=None):
         help="XLA for both on TensorFlow (on JAX both sides are always jitted)",
     )
     parser.add_argument(
+        "--mixed-precision",
+        action="store_true",
+        help='both sides under the "mixed_float16" policy, with loss scaling (TensorFlow)',
+    )
+    parser.add_argument(
         "--steps-per-execution",
         type=int,
         default=1,
@@ -292,6 +315,11 @@ def parse(argv=None):
             f"--backend {args.backend} must be chosen before Keras is imported; this "
             f"process runs Keras on {keras.backend.backend()!r} (run the script itself, or "
             "set KERAS_BACKEND)"
+        )
+    if args.mixed_precision and keras.backend.backend() != "tensorflow":
+        parser.error(
+            "--mixed-precision is measured on TensorFlow only (the JAX and PyTorch loops "
+            f"have no loss scaling). Received: backend {keras.backend.backend()!r}"
         )
     if args.jit and keras.backend.backend() == "torch":
         parser.error("--jit: torch.compile is not measured (the PyTorch loop runs eagerly)")
@@ -373,7 +401,18 @@ def describe(args):
         if args.model == "mlp"
         else f"DCGAN {args.image_size}x{args.image_size}, width {args.width}"
     )
-    return f"{model}, batch {args.batch_size}"
+    return f"{model}, batch {args.batch_size}" + (", mixed_float16" if args.mixed_precision else "")
+
+
+def device_name():
+    """The device the numbers come from: the card's name on a GPU (for
+    docs/performance.md, which records it beside each number), else the CPU
+    and its core count."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU {details.get('device_name', gpus[0].name)} (x{len(gpus)})"
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 SUITE = [
@@ -385,6 +424,28 @@ SUITE = [
 # 1.4-1.9 ms step on TensorFlow and JAX, 6-7 ms on PyTorch, on the 2-core CPU). Runs of
 # 100 steps (0.15 s) scattered by +-5% from run to run on JAX.
 SUITE_MLP_STEPS = {"tensorflow": 1000, "jax": 1000, "torch": 300}
+# On a GPU the DCGAN steps take milliseconds, not the CPU's 40-400 ms: longer
+# timed runs there (a guess made without a GPU: about a second a run).
+GPU_SUITE_STEPS = {"28": "400", "64": "200"}
+
+
+def suite_configs(backend, on_gpu):
+    """The suite's argument lists: each model, with and without XLA where
+    the backend has the choice, and under mixed precision on a GPU with
+    TensorFlow (on a CPU float16 is emulated: not a speed worth measuring)."""
+    precisions = ([], ["--mixed-precision"]) if on_gpu and backend == "tensorflow" else ([],)
+    configs = []
+    for config in SUITE:
+        config = list(config)
+        if "--steps" not in config:
+            config += ["--steps", str(SUITE_MLP_STEPS[backend])]
+        elif on_gpu:
+            size = config[config.index("--image-size") + 1]
+            config[config.index("--steps") + 1] = GPU_SUITE_STEPS[size]
+        for precision in precisions:
+            for on in SUITE_JIT[backend]:
+                configs.append([*config, *precision, *(["--jit"] if on else []), "--repeats", "3"])
+    return configs
 
 
 def suite():
@@ -396,30 +457,28 @@ def suite():
         out = subprocess.run(command + extra, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
-    device = tf.config.list_physical_devices("GPU") or ["CPU"]
     print(
-        f"{backend} ({LOOP_NAMES[backend]}), device {device[0]}; medians of 3 alternating "
+        f"{backend} ({LOOP_NAMES[backend]}), device {device_name()}; medians of 3 alternating "
         "runs; ratio = fit / loop throughput"
     )
-    header = f"{'model':34s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
+    header = f"{'model':50s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
     print(header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}")
     rows = []
-    for config in SUITE:
-        for on in SUITE_JIT[backend]:
-            jit = ["--jit"] if on else []
-            steps = [] if "--steps" in config else ["--steps", str(SUITE_MLP_STEPS[backend])]
-            extra = [*config, *steps, *jit, "--repeats", "3"]
-            timing = child(extra)
-            fit_mib = child([*extra, "--only", "fit"])["memory_mib"]
-            loop_mib = child([*extra, "--only", "loop"])["memory_mib"]
-            row = (
-                f"{timing['describe']:34s}{'on' if jit else 'off':>5s}"
-                f"{timing['fit_steps_per_s']:13.1f}{timing['loop_steps_per_s']:14.1f}"
-                f"{timing['ratio']:8.3f}{statistics.median(timing['paired']):8.3f}"
-                f"{fit_mib:9.0f}{loop_mib:10.0f}"
-            )
-            print(row, flush=True)
-            rows.append(timing | {"fit_mib": fit_mib, "loop_mib": loop_mib, "jit": bool(jit)})
+    for extra in suite_configs(backend, bool(tf.config.list_physical_devices("GPU"))):
+        jit = "--jit" in extra
+        timing = child(extra)
+        fit_mib = child([*extra, "--only", "fit"])["memory_mib"]
+        loop_mib = child([*extra, "--only", "loop"])["memory_mib"]
+        row = (
+            f"{timing['describe']:50s}{'on' if jit else 'off':>5s}"
+            f"{timing['fit_steps_per_s']:13.1f}{timing['loop_steps_per_s']:14.1f}"
+            f"{timing['ratio']:8.3f}{statistics.median(timing['paired']):8.3f}"
+            f"{fit_mib:9.0f}{loop_mib:10.0f}"
+        )
+        print(row, flush=True)
+        rows.append(
+            timing | {"fit_mib": fit_mib, "loop_mib": loop_mib, "jit": jit, "device": device_name()}
+        )
     return rows
 
 
@@ -435,11 +494,10 @@ def main(argv=None):
     if args.json:
         print(json.dumps(result | {"describe": describe(args)}))
         return result
-    device = tf.config.list_physical_devices("GPU") or ["CPU"]
     print(
         f"{describe(args)}, {args.steps} steps x {args.repeats} alternating runs, "
         f"backend {keras.backend.backend()}, XLA {'on' if jit_compile(args) else 'off'}, "
-        f"steps_per_execution {args.steps_per_execution}, device {device[0]}"
+        f"steps_per_execution {args.steps_per_execution}, device {device_name()}"
     )
     for name, values in result["times"].items():
         per_step = ", ".join(f"{1000 * v / args.steps:.1f}" for v in values)

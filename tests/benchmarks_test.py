@@ -3,6 +3,7 @@ side by side in one process, never asserted here (timings are noisy)."""
 
 import pathlib
 
+import keras
 import pytest
 
 from tests.scripts import load_script
@@ -31,6 +32,38 @@ def test_speed_alternates_and_measures_memory(capsys):
         assert speed.main([*tiny, "--only", side]) > 0  # MiB
     small_dcgan = ["--image-size", "28", "--width", "8", "--steps", "2", "--repeats", "1"]
     assert speed.main(small_dcgan) > 0  # 28x28: the digits resized
+
+
+@pytest.mark.tensorflow_only("the loops' loss scaling is TensorFlow's")
+@pytest.mark.slow
+def test_speed_mixed_precision_scales_both_sides():
+    speed = load("speed")
+    args = speed.parse(["--mixed-precision", "--model", "mlp", "--batch-size", "32"])
+    gan = speed.build_gan(args)
+    assert keras.config.dtype_policy().name == "mixed_float16"
+    assert isinstance(gan.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
+    tiny = ["--mixed-precision", "--model", "mlp", "--steps", "3", "--repeats", "1"]
+    assert speed.main([*tiny, "--batch-size", "32"]) > 0
+
+
+def test_speed_suite_rows_per_device():
+    speed = load("speed")
+    cpu = speed.suite_configs("tensorflow", on_gpu=False)
+    assert len(cpu) == 6 and not any("--mixed-precision" in c for c in cpu)
+    assert [c[c.index("--steps") + 1] for c in cpu] == ["1000", "1000", "40", "40", "10", "10"]
+    gpu = speed.suite_configs("tensorflow", on_gpu=True)
+    assert sum("--mixed-precision" in c for c in gpu) == 6 and len(gpu) == 12
+
+    def value(config, flag, default=None):
+        return config[config.index(flag) + 1] if flag in config else default
+
+    steps = {value(c, "--image-size", "mlp"): value(c, "--steps") for c in gpu}
+    assert steps == {"mlp": "1000", "28": "400", "64": "200"}
+    # JAX always jits both sides; no mixed-precision rows off TensorFlow.
+    assert all("--jit" in c for c in speed.suite_configs("jax", on_gpu=True))
+    assert len(speed.suite_configs("torch", on_gpu=True)) == 3
+    assert "CPU" in speed.device_name() or "GPU" in speed.device_name()
 
 
 @pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
