@@ -31,6 +31,7 @@ the device it ran on (the card's name on a GPU).
 
 import argparse
 import json
+import math
 import os
 import resource
 import statistics
@@ -392,7 +393,24 @@ def measure(args):
         "loop_steps_per_s": args.steps / medians[loop_name],
         "ratio": medians[loop_name] / medians["gan.fit"],
         "paired": paired,
+        "paired_interval": median_interval(paired),
     }
+
+
+def median_interval(values, coverage=0.95):
+    """A distribution-free interval for the median of `values`: the order
+    statistics `x(k) .. x(n+1-k)` with the largest `k` whose coverage,
+    `1 - 2 P(B < k)` for `B ~ Binomial(n, 1/2)`, is at least `coverage`.
+    Returns `(low, high, achieved coverage)`; with too few values for the
+    coverage asked, the whole range and its own coverage."""
+    x, n = sorted(values), len(values)
+    k, below = 1, 1 / 2**n  # below = P(B < k)
+    while k < (n + 1) // 2:
+        below_next = below + math.comb(n, k) / 2**n  # P(B < k + 1)
+        if 1 - 2 * below_next < coverage:
+            break
+        k, below = k + 1, below_next
+    return x[k - 1], x[n - k], 1 - 2 * below
 
 
 def describe(args):
@@ -504,8 +522,10 @@ def main(argv=None):
         print(f"  {name:18s} {result['steps_per_s'][name]:7.1f} steps/s  (ms/step: {per_step})")
     paired = result["paired"]
     print(f"  throughput ratio gan.fit / loop = {result['ratio']:.3f} (ratio of medians)")
+    low, high, coverage = result["paired_interval"]
     print(
         f"  paired ratios: median {statistics.median(paired):.3f}, "
+        f"{100 * coverage:.0f}% interval {low:.3f}-{high:.3f} (order statistics), "
         f"range {paired[0]:.3f}-{paired[-1]:.3f}"
     )
     return result["ratio"]

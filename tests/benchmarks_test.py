@@ -28,6 +28,7 @@ def test_speed_alternates_and_measures_memory(capsys):
     assert ratio > 0
     printed = capsys.readouterr().out
     assert "throughput ratio gan.fit / loop" in printed and "paired ratios" in printed
+    assert "interval" in printed
     for side in ("fit", "loop"):
         assert speed.main([*tiny, "--only", side]) > 0  # MiB
     small_dcgan = ["--image-size", "28", "--width", "8", "--steps", "2", "--repeats", "1"]
@@ -45,6 +46,19 @@ def test_speed_mixed_precision_scales_both_sides():
     assert isinstance(gan.g_optimizer, keras.optimizers.LossScaleOptimizer)
     tiny = ["--mixed-precision", "--model", "mlp", "--steps", "3", "--repeats", "1"]
     assert speed.main([*tiny, "--batch-size", "32"]) > 0
+
+
+def test_speed_median_interval_by_hand():
+    speed = load("speed")
+    # n = 21: P(B <= 5) = 27896 / 2**21 for B ~ Binomial(21, 1/2), so
+    # x(6)..x(16) covers 1 - 2 * 27896 / 2**21 = 97.3%; one more on each
+    # side inward (P(B <= 6) = 82160 / 2**21) would cover only 92.2%.
+    low, high, coverage = speed.median_interval(list(range(21)))
+    assert (low, high) == (5, 15) and coverage == pytest.approx(1 - 2 * 27896 / 2**21)
+    # n = 9: x(2)..x(8), 1 - 2 * 10 / 512.
+    assert speed.median_interval([9, 1, 8, 2, 7, 3, 6, 4, 5])[:2] == (2, 8)
+    # Too few values for 95%: the whole range, with what it does cover.
+    assert speed.median_interval([3.0, 1.0, 2.0, 5.0, 4.0]) == (1.0, 5.0, 1 - 2 / 32)
 
 
 def test_speed_suite_rows_per_device():
