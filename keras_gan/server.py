@@ -8,11 +8,14 @@ Endpoints:
 
 - `POST /v1/generate` `{"n": 4, "seed": 1, "labels": [..], "format": "json"}`:
   samples as JSON (`{"samples": [...], "shape": [...]}`), a PNG grid
-  (`"png"`) or `.npy` bytes (`"npy"`).
+  (`"png"`) or `.npy` bytes (`"npy"`); without `format`, the `Accept` header
+  chooses (`image/png`, `application/x-npy`; JSON for none or `*/*`).
 - `POST /v1/models/{name}:predict`: TensorFlow Serving's REST predict API,
   `{"instances": [z, ...]}` (or `[{"z": [...], "labels": k}, ...]` for a
   conditional generator) in, `{"predictions": [sample, ...]}` out, as
-  `serving_default` computes them.
+  `serving_default` computes them; or its columnar format, `{"inputs": [z,
+  ...]}` (`{"inputs": {"z": [...], "labels": [...]}}`) in, `{"outputs": [...]}`
+  out.
 - `POST /v1/interpolate` `{"seed_a", "seed_b", "steps", "labels"}`: a PNG strip
   of samples along the straight line between two seeds' latent vectors.
 - `GET /healthz`, and `GET /`: a page to browse the generator.
@@ -151,19 +154,48 @@ class GeneratorService:
             inputs["labels"] = labels
         return self._run(self.serve, **inputs)
 
-    def parse_instances(self, body):
-        """TensorFlow Serving's row format -> `(z, labels)`."""
-        if not isinstance(body, dict):
-            raise BadRequest("body", "must be a JSON object with an 'instances' list", 400)
-        if "instances" not in body:
+    def parse_predict(self, body):
+        """A TensorFlow Serving predict body -> `(z, labels, output key)`.
+
+        The row format, `{"instances": [z, ...]}` (each instance
+        `{"z": [...], "labels": k}` for a conditional generator), is answered
+        under "predictions"; the columnar format, `{"inputs": [z, ...]}` or
+        `{"inputs": {"z": [...], "labels": [...]}}`, under "outputs", as TF
+        Serving answers them.
+        """
+        if not isinstance(body, dict) or not ({"instances", "inputs"} & set(body)):
+            keys = sorted(body) if isinstance(body, dict) else type(body).__name__
             raise BadRequest(
-                "instances", f"is required (row format). Received keys: {sorted(body)}", 400
+                "instances",
+                "is required: a JSON object with an 'instances' list (row format) or "
+                f"'inputs' (columnar format). Received: {keys}",
+                400,
             )
-        instances = body["instances"]
+        extra = sorted(set(body) - {"instances", "inputs", "signature_name"})
+        if "instances" in body and "inputs" in body or extra:
+            raise BadRequest(
+                "body",
+                "must hold one of 'instances' or 'inputs' (and optionally "
+                f"'signature_name'). Received keys: {sorted(body)}",
+                400,
+            )
+        signature = body.get("signature_name", "serving_default")
+        if signature != "serving_default":
+            raise BadRequest(
+                "signature_name",
+                f"this server answers 'serving_default' only. Received: {signature!r}",
+                400,
+            )
+        if "instances" in body:
+            return (*self._parse_instances(body["instances"]), "predictions")
+        return (*self._parse_inputs(body["inputs"]), "outputs")
+
+    def _parse_instances(self, instances):
+        """The row format's instances -> `(z, labels)`."""
         if not isinstance(instances, list) or not instances:
             raise BadRequest("instances", "must be a non-empty list", 400)
         self.check_n(len(instances), field="instances (count)")
-        z, labels = [], []
+        rows, labels = [], []
         for i, row in enumerate(instances):
             if self.conditional:
                 if not isinstance(row, dict) or set(row) != {"z", "labels"}:
@@ -176,6 +208,40 @@ class GeneratorService:
                 if set(row) != {"z"}:
                     raise BadRequest(f"instances[{i}]", 'must be a list or {"z": [...]}', 400)
                 row = row["z"]
+            rows.append(row)
+        z = self._latent_rows(rows, "instances[{}]")
+        labels = self.check_labels(labels, len(z), field="instances[].labels") if labels else None
+        return z, labels
+
+    def _parse_inputs(self, inputs):
+        """The columnar format's inputs -> `(z, labels)`."""
+        names = ["z", "labels"] if self.conditional else ["z"]
+        if isinstance(inputs, dict):
+            if set(inputs) != set(names):
+                raise BadRequest(
+                    "inputs",
+                    f"must name this generator's inputs {names}. Received: {sorted(inputs)}",
+                    400,
+                )
+            rows, labels, field = inputs["z"], inputs.get("labels"), "inputs.z"
+        elif self.conditional:
+            raise BadRequest(
+                "inputs", 'must be an object {"z": [[...], ...], "labels": [...]}', 400
+            )
+        else:
+            rows, labels, field = inputs, None, "inputs"
+        if not isinstance(rows, list) or not rows:
+            raise BadRequest(field, "must be a non-empty list of latent vectors", 400)
+        self.check_n(len(rows), field=f"{field} (count)")
+        z = self._latent_rows(rows, field + "[{}]")
+        if self.conditional:
+            labels = self.check_labels(labels, len(z), field="inputs.labels")
+        return z, labels
+
+    def _latent_rows(self, rows, field):
+        """Each row checked to be `latent_dim` finite float32 numbers;
+        `field.format(i)` names the row at fault. Returns the float32 batch."""
+        for i, row in enumerate(rows):
             if (
                 not isinstance(row, list)
                 or len(row) != self.latent_dim
@@ -183,23 +249,58 @@ class GeneratorService:
             ):
                 shown = row if not isinstance(row, list) or len(row) <= 8 else f"{len(row)} values"
                 raise BadRequest(
-                    f"instances[{i}]",
+                    field.format(i),
                     f"must be {self.latent_dim} numbers (the latent z). Received: {shown!r}",
                     400,
                 )
-            z.append(row)
-        labels = self.check_labels(labels, len(z), field="instances[].labels") if labels else None
-        rows, z = z, np.asarray(z, dtype="float32")
-        # Python's JSON reads NaN and Infinity, and 1e39 overflows float32.
+        # Python's JSON reads NaN and Infinity, and 1e39 overflows float32:
+        # the check below names the row, so the cast need not warn.
+        with np.errstate(over="ignore"):
+            z = np.asarray(rows, dtype="float32")
         bad = np.flatnonzero(~np.isfinite(z).all(axis=1))
         if bad.size:
             i = int(bad[0])
             raise BadRequest(
-                f"instances[{i}]",
+                field.format(i),
                 f"must be finite float32 numbers (|v| < 3.4e38). Received: {rows[i]!r}",
                 400,
             )
-        return z, labels
+        return z
+
+
+# What `/v1/generate` answers for each media type a client may accept, when
+# the body names no `format`.
+_MEDIA_FORMATS = {
+    "application/json": "json",
+    "image/png": "png",
+    "application/x-npy": "npy",
+    "application/octet-stream": "npy",
+}
+
+
+def _accepted_format(accept):
+    """The `format` an `Accept` header asks for: the supported media type of
+    highest quality (the earliest on a tie); JSON for none, `*/*` or
+    `application/*`; `image/*` is PNG. None when it accepts none of them."""
+    if not accept or not accept.strip():
+        return "json"
+    best, best_q = None, 0.0
+    for part in accept.split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        wildcard = {"*/*": "json", "application/*": "json", "image/*": "png"}
+        found = _MEDIA_FORMATS.get(media) or wildcard.get(media)
+        if found and q > best_q:
+            best, best_q = found, q
+    return best
 
 
 class _Invalid(Exception):
@@ -297,16 +398,28 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
     @app.post("/v1/generate")
     async def generate(http: Request):
         request = await parse(http, GenerateRequest)
-        return await run_in_threadpool(generate_sync, request)
+        form = request.format
+        if "format" not in request.model_fields_set:  # the Accept header decides
+            accept = http.headers.get("accept", "")
+            form = _accepted_format(accept)
+            if form is None:
+                supported = ", ".join(_MEDIA_FORMATS)
+                raise BadRequest(
+                    "Accept",
+                    f"names no media type this endpoint answers ({supported}, or name "
+                    f'"format" in the body). Received: Accept={accept!r}',
+                    status=406,
+                )
+        return await run_in_threadpool(generate_sync, request, form)
 
-    def generate_sync(request):
+    def generate_sync(request, form):
         n = service.check_n(request.n)
         seed = service.check_seed(request.seed)
         labels = service.check_labels(request.labels, n)
         samples = service.generate(n, seed, labels)
-        if request.format == "png":
+        if form == "png":
             return Response(_png(samples), media_type="image/png")
-        if request.format == "npy":
+        if form == "npy":
             buffer = io.BytesIO()
             np.save(buffer, samples)
             return Response(buffer.getvalue(), media_type="application/octet-stream")
@@ -338,16 +451,17 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
             body = json.loads(raw)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             return error(400, "body", f"is not valid JSON ({exc})")
-        z, labels = service.parse_instances(body)
+        z, labels, key = service.parse_predict(body)
         samples = await run_in_threadpool(service.predict, z, labels)
         bad = np.flatnonzero(~np.isfinite(samples.reshape(len(samples), -1)).all(axis=1))
         if bad.size:  # JSON has no NaN: name the instance rather than fail
+            row = "instances[{}]" if key == "predictions" else "inputs[{}]"
             return error(
                 422,
-                f"instances[{int(bad[0])}]",
+                row.format(int(bad[0])),
                 "the generator's output for this latent vector is not finite (NaN or inf)",
             )
-        return {"predictions": samples.tolist()}
+        return {key: samples.tolist()}
 
     @app.get("/", response_class=HTMLResponse)
     def index():

@@ -43,10 +43,14 @@ class Server:
             time.sleep(0.05)
         self.url = f"http://127.0.0.1:{self.port}"
 
-    def request(self, method, path, body=None, raw=None, content_type="application/json"):
+    def request(
+        self, method, path, body=None, raw=None, content_type="application/json", headers=None
+    ):
         data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", content_type)
+        for key, value in (headers or {}).items():
+            req.add_header(key, value)
         try:
             with urllib.request.urlopen(req, timeout=60) as response:
                 return response.status, response.headers.get("Content-Type"), response.read()
@@ -136,6 +140,55 @@ def test_tf_serving_predict(server, image_gan):
     np.testing.assert_allclose(predictions, image_gan.generator(z, training=False), atol=1e-5)
 
 
+def test_tf_serving_columnar_format(server, image_gan):
+    """TF Serving's columnar request ("inputs") is answered under "outputs"."""
+    z = np.random.default_rng(1).normal(size=(2, 8)).astype("float32")
+    expected = image_gan.generator(z, training=False)
+    for inputs in (z.tolist(), {"z": z.tolist()}):
+        status, _, body = server.request(
+            "POST",
+            "/v1/models/generator:predict",
+            {"inputs": inputs, "signature_name": "serving_default"},
+        )
+        assert status == 200, body
+        assert set(json.loads(body)) == {"outputs"}
+        np.testing.assert_allclose(json.loads(body)["outputs"], expected, atol=1e-5)
+
+
+def test_generate_accept_header_chooses_the_format(server, image_gan):
+    """Without `format` in the body, the Accept header chooses; `format` wins."""
+    body = {"n": 4, "seed": 1}
+    for accept in ("image/png", "application/json;q=0.5, image/png", "image/*"):
+        status, kind, payload = server.request(
+            "POST", "/v1/generate", body, headers={"Accept": accept}
+        )
+        assert status == 200 and kind == "image/png", accept
+        assert Image.open(io.BytesIO(payload)).size == ((2 * 9 + 1) * 4,) * 2  # 2x2 grid
+    status, kind, payload = server.request(
+        "POST", "/v1/generate", body, headers={"Accept": "application/x-npy"}
+    )
+    assert status == 200
+    np.testing.assert_allclose(
+        np.load(io.BytesIO(payload)), image_gan.generate(4, seed=1), atol=1e-5
+    )
+    for accept in ("*/*", "application/json", "image/png;q=0.2, application/json;q=0.9"):
+        status, kind, payload = server.request(
+            "POST", "/v1/generate", body, headers={"Accept": accept}
+        )
+        assert status == 200 and kind == "application/json", accept
+        assert json.loads(payload)["shape"] == [4, 8, 8, 1]
+    status, kind, payload = server.request(
+        "POST", "/v1/generate", {**body, "format": "json"}, headers={"Accept": "image/png"}
+    )
+    assert kind == "application/json"
+    status, _, payload = server.request(
+        "POST", "/v1/generate", body, headers={"Accept": "image/gif"}
+    )
+    assert status == 406
+    message = json.loads(payload)
+    assert message["field"] == "Accept" and "image/gif" in message["error"]
+
+
 def test_interpolation_and_page(server):
     status, kind, body = server.request(
         "POST", "/v1/interpolate", {"seed_a": 0, "seed_b": 1, "steps": 5}
@@ -163,7 +216,24 @@ def test_interpolation_and_page(server):
         ("/v1/interpolate", {"seed_a": "x", "seed_b": 1}, None, 422, "seed_a"),
         ("/v1/interpolate", None, b"", 400, "body"),
         ("/v1/models/generator:predict", None, b"[[1", 400, "body"),
-        ("/v1/models/generator:predict", {"inputs": []}, None, 400, "instances"),
+        ("/v1/models/generator:predict", {"instance": [[0.0] * 8]}, None, 400, "instances"),
+        ("/v1/models/generator:predict", {"inputs": []}, None, 400, "inputs"),
+        ("/v1/models/generator:predict", {"inputs": [[0.0] * 3]}, None, 400, "inputs[0]"),
+        ("/v1/models/generator:predict", {"inputs": {"x": [[0.0] * 8]}}, None, 400, "inputs"),
+        (
+            "/v1/models/generator:predict",
+            {"inputs": [[0.0] * 8], "instances": [[0.0] * 8]},
+            None,
+            400,
+            "body",
+        ),
+        (
+            "/v1/models/generator:predict",
+            {"signature_name": "sample", "instances": [[0.0] * 8]},
+            None,
+            400,
+            "signature_name",
+        ),
         ("/v1/models/generator:predict", {"instances": [[0.0] * 3]}, None, 400, "instances[0]"),
         ("/v1/models/generator:predict", {"instances": [["a"] * 8]}, None, 400, "instances[0]"),
         # Strict JSON that overflows float32, and Python's NaN / Infinity.
@@ -216,6 +286,17 @@ def test_conditional_server(conditional):
     assert status == 200
     expected = gan.generator([z, np.array([1, 2], "int32")], training=False)
     np.testing.assert_allclose(json.loads(body)["predictions"], expected, atol=1e-5)
+    status, _, body = srv.request(
+        "POST", "/v1/models/generator:predict", {"inputs": {"z": z.tolist(), "labels": [1, 2]}}
+    )
+    assert status == 200
+    np.testing.assert_allclose(json.loads(body)["outputs"], expected, atol=1e-5)
+    for inputs, field in (
+        (z.tolist(), "inputs"),  # a conditional generator needs its labels
+        ({"z": z.tolist(), "labels": [1, 9]}, "inputs.labels"),
+    ):
+        status, _, body = srv.request("POST", "/v1/models/generator:predict", {"inputs": inputs})
+        assert 400 <= status < 500 and json.loads(body)["field"] == field, body
 
 
 @pytest.mark.slow
