@@ -96,16 +96,12 @@ def make_tf_loop(generator, discriminator, args):
     """The hand-written loop a user would write from the TF DCGAN tutorial,
     made alternating like the course (and keras_gan). Under mixed precision
     each optimizer is a `LossScaleOptimizer` (as `GAN.compile` makes them):
-    the loss is scaled before the gradients, which `apply` unscales."""
+    `scale_loss` scales the loss before the gradients, which `apply`
+    unscales (a plain Keras optimizer's `scale_loss` returns the loss)."""
     d_opt, g_opt = adam(), adam()
     if args.mixed_precision:
         d_opt = keras.optimizers.LossScaleOptimizer(d_opt)
         g_opt = keras.optimizers.LossScaleOptimizer(g_opt)
-    scale = (
-        (lambda opt, loss: opt.scale_loss(loss))
-        if args.mixed_precision
-        else (lambda opt, loss: loss)
-    )
     d_opt.build(discriminator.trainable_variables)
     g_opt.build(generator.trainable_variables)
     seeds = keras.random.SeedGenerator(0)
@@ -121,14 +117,14 @@ def make_tf_loop(generator, discriminator, args):
             d_loss = tf.reduce_mean(tf.nn.softplus(-real_scores)) + tf.reduce_mean(
                 tf.nn.softplus(fake_scores)
             )
-            scaled = scale(d_opt, d_loss)
+            scaled = d_opt.scale_loss(d_loss)
         grads = tape.gradient(scaled, discriminator.trainable_variables)
         d_opt.apply(grads, discriminator.trainable_variables)
         z = keras.random.normal((batch, latent), seed=seeds)
         with tf.GradientTape() as tape:
             fake_scores = discriminator(generator(z, training=True), training=True)
             g_loss = tf.reduce_mean(tf.nn.softplus(-fake_scores))
-            scaled = scale(g_opt, g_loss)
+            scaled = g_opt.scale_loss(g_loss)
         grads = tape.gradient(scaled, generator.trainable_variables)
         g_opt.apply(grads, generator.trainable_variables)
         return d_loss, g_loss
@@ -481,8 +477,9 @@ def suite():
         out = subprocess.run(command + extra, capture_output=True, text=True, check=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
+    device = device_name()
     print(
-        f"{backend} ({LOOP_NAMES[backend]}), device {device_name()}; medians of 3 alternating "
+        f"{backend} ({LOOP_NAMES[backend]}), device {device}; medians of 3 alternating "
         "runs; ratio = fit / loop throughput"
     )
     header = f"{'model':50s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
@@ -501,7 +498,7 @@ def suite():
         )
         print(row, flush=True)
         rows.append(
-            timing | {"fit_mib": fit_mib, "loop_mib": loop_mib, "jit": jit, "device": device_name()}
+            timing | {"fit_mib": fit_mib, "loop_mib": loop_mib, "jit": jit, "device": device}
         )
     return rows
 

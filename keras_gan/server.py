@@ -155,13 +155,13 @@ class GeneratorService:
         return self._run(self.serve, **inputs)
 
     def parse_predict(self, body):
-        """A TensorFlow Serving predict body -> `(z, labels, output key)`.
+        """A TensorFlow Serving predict body -> `(z, labels, request key)`.
 
         The row format, `{"instances": [z, ...]}` (each instance
         `{"z": [...], "labels": k}` for a conditional generator), is answered
         under "predictions"; the columnar format, `{"inputs": [z, ...]}` or
         `{"inputs": {"z": [...], "labels": [...]}}`, under "outputs", as TF
-        Serving answers them.
+        Serving answers them (`_PREDICT_ANSWERS`).
         """
         if not isinstance(body, dict) or not ({"instances", "inputs"} & set(body)):
             keys = sorted(body) if isinstance(body, dict) else type(body).__name__
@@ -187,8 +187,8 @@ class GeneratorService:
                 400,
             )
         if "instances" in body:
-            return (*self._parse_instances(body["instances"]), "predictions")
-        return (*self._parse_inputs(body["inputs"]), "outputs")
+            return (*self._parse_instances(body["instances"]), "instances")
+        return (*self._parse_inputs(body["inputs"]), "inputs")
 
     def _parse_instances(self, instances):
         """The row format's instances -> `(z, labels)`."""
@@ -268,6 +268,9 @@ class GeneratorService:
         return z
 
 
+# TF Serving's answer key for each request format of the predict API.
+_PREDICT_ANSWERS = {"instances": "predictions", "inputs": "outputs"}
+
 # What `/v1/generate` answers for each media type a client may accept, when
 # the body names no `format`.
 _MEDIA_FORMATS = {
@@ -276,6 +279,7 @@ _MEDIA_FORMATS = {
     "application/x-npy": "npy",
     "application/octet-stream": "npy",
 }
+_MEDIA_WILDCARDS = {"*/*": "json", "application/*": "json", "image/*": "png"}
 
 
 def _accepted_format(accept):
@@ -296,8 +300,7 @@ def _accepted_format(accept):
                 except ValueError:
                     q = 0.0
         media = media.lower()
-        wildcard = {"*/*": "json", "application/*": "json", "image/*": "png"}
-        found = _MEDIA_FORMATS.get(media) or wildcard.get(media)
+        found = _MEDIA_FORMATS.get(media) or _MEDIA_WILDCARDS.get(media)
         if found and q > best_q:
             best, best_q = found, q
     return best
@@ -455,13 +458,12 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4):
         samples = await run_in_threadpool(service.predict, z, labels)
         bad = np.flatnonzero(~np.isfinite(samples.reshape(len(samples), -1)).all(axis=1))
         if bad.size:  # JSON has no NaN: name the instance rather than fail
-            row = "instances[{}]" if key == "predictions" else "inputs[{}]"
             return error(
                 422,
-                row.format(int(bad[0])),
+                f"{key}[{int(bad[0])}]",
                 "the generator's output for this latent vector is not finite (NaN or inf)",
             )
-        return {key: samples.tolist()}
+        return {_PREDICT_ANSWERS[key]: samples.tolist()}
 
     @app.get("/", response_class=HTMLResponse)
     def index():
