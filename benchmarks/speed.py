@@ -3,11 +3,12 @@
 Both train the same DCGAN-style models on the same data (the embedded digits
 upsampled to 32x32, batch 64) with the same algorithm: one discriminator
 update on fresh noise, then one generator update through the updated
-discriminator, non-saturating loss, Adam. They alternate in one process (one
-`fit` epoch of `--steps` steps, then as many loop steps, and so on) so that
-machine noise hits both alike; each side reads one persistent iterator, and
-the first epoch of each (tracing) is not counted. The ratio of median
-throughputs is printed: >= 1.0 means `gan.fit` is at least as fast.
+discriminator, non-saturating loss, Adam. They alternate in one process (a
+`fit` epoch of `--steps` steps, as many loop steps, in the order fit, loop,
+loop, fit, fit, loop, ...) so that machine noise and its drift hit both
+alike; each side reads one persistent iterator, and the first run of each
+(tracing) is not counted. The ratio of median throughputs is printed:
+>= 1.0 means `gan.fit` is at least as fast.
 
 The loop is what a user of the backend writes by hand: on TensorFlow a
 `tf.function` step with `GradientTape` (the TF DCGAN tutorial's); on JAX a
@@ -252,8 +253,14 @@ def make_torch_loop(generator, discriminator, args):
 
 
 class Alternate(keras.callbacks.Callback):
-    """Times each `fit` epoch, and after each one runs (and times) as many
-    steps of the hand-written loop: the two alternate inside one process."""
+    """Times each `fit` epoch and as many steps of the hand-written loop:
+    the two alternate inside one process, in the order fit, loop, loop,
+    fit, fit, loop, ... (each pair counterbalanced: a drift of the machine's
+    speed, or an effect of what ran just before, favours neither side).
+
+    Epoch 0 (tracing, first calls: not counted) is followed by the loop's
+    first run; from then on the loop runs after even epochs and before odd
+    ones."""
 
     def __init__(self, loop, steps):
         super().__init__()
@@ -261,12 +268,15 @@ class Alternate(keras.callbacks.Callback):
         self.fit_times, self.loop_times = [], []
 
     def on_epoch_begin(self, epoch, logs=None):
+        if epoch % 2:
+            self.loop_times.append(self.loop(self.steps))
         self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         # Keras has already fetched the epoch's logs: the steps are done.
         self.fit_times.append(time.perf_counter() - self.start)
-        self.loop_times.append(self.loop(self.steps))
+        if not epoch % 2:
+            self.loop_times.append(self.loop(self.steps))
 
 
 def parse(argv=None):

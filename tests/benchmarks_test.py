@@ -35,6 +35,25 @@ def test_speed_alternates_and_measures_memory(capsys):
     assert speed.main(small_dcgan) > 0  # 28x28: the digits resized
 
 
+def test_speed_alternation_is_counterbalanced():
+    """fit, loop, loop, fit, fit, loop, ...: each timed pair is adjacent, and
+    each side runs first in half of the pairs."""
+    speed = load("speed")
+    order = []
+
+    def loop(steps):
+        order.append("loop")
+        return 1.0
+
+    timer = speed.Alternate(loop, steps=1)
+    for epoch in range(5):  # what fit calls around each epoch's steps
+        timer.on_epoch_begin(epoch)
+        order.append("fit")
+        timer.on_epoch_end(epoch)
+    assert order == ["fit", "loop", "loop", "fit"] * 2 + ["fit", "loop"]
+    assert len(timer.fit_times) == len(timer.loop_times) == 5
+
+
 @pytest.mark.tensorflow_only("the loops' loss scaling is TensorFlow's")
 @pytest.mark.slow
 def test_speed_mixed_precision_scales_both_sides():

@@ -679,3 +679,30 @@ def test_calling_the_gan_runs_the_generator():
     gan = keras_gan.GAN(generator, discriminator)
     z = np.ones((2, LATENT), "float32")
     np.testing.assert_allclose(to_numpy(gan(z)), to_numpy(generator(z)), atol=1e-7)
+
+
+def test_fit_lets_go_of_its_input_when_it_returns():
+    """The input pipeline (here a Python generator, closed when the last
+    iterator over it is deleted) is not kept alive by the GAN after `fit`,
+    so its buffers are freed as with Keras' own train function."""
+    import gc
+
+    import tensorflow as tf
+
+    closed = []
+
+    def batches():
+        try:
+            while True:
+                yield real_batch()
+        finally:
+            closed.append(True)
+
+    data = tf.data.Dataset.from_generator(
+        batches, output_signature=tf.TensorSpec((BATCH, 2), "float32")
+    )
+    gan = keras_gan.GAN(*tiny_models(), seed=0)
+    gan.compile(keras.optimizers.SGD(LR), keras.optimizers.SGD(LR))
+    gan.fit(data, epochs=2, steps_per_epoch=2, verbose=0, shuffle=False)
+    gc.collect()
+    assert closed

@@ -195,6 +195,12 @@ def make_train_function(model):
             return one_step_on_data(data)
         raise StopIteration
 
+    def release():
+        # `GAN.fit` lets go of its iterator when it returns: the iterator holds
+        # the input pipeline's buffers (a shuffle buffer can hold the dataset).
+        current[:] = [None, None]
+
+    function.release_iterator = release
     return function
 
 
