@@ -806,15 +806,7 @@ class GAN(keras.Model):
                 verbose=given["verbose"],
                 steps_per_epoch=given["steps_per_epoch"],
             )
-        try:
-            return super().fit(*args, callbacks=callbacks, **kwargs)
-        finally:
-            # The backend's lean train function binds the epoch iterator (see
-            # `keras_gan.backend`): unbound here, so that the input pipeline's
-            # buffers are freed when `fit` returns, as with Keras' own.
-            release = getattr(self.train_function, "release_iterator", None)
-            if release is not None:
-                release()
+        return super().fit(*args, callbacks=callbacks, **kwargs)
 
     # ------------------------------------------------------------------ sampling
 

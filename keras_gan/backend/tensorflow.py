@@ -1,5 +1,7 @@
 """TensorFlow gradient plumbing for the shared training step."""
 
+import weakref
+
 import tensorflow as tf
 
 from keras_gan import _checks
@@ -168,7 +170,16 @@ def make_train_function(model):
     # polymorphic function's per-call signature lookup, and binding the
     # iterator to the function's flat inputs (its resource handle) once per
     # iterator skips the per-call argument canonicalization (~0.1 ms a step).
-    current = [None, None]
+    # The iterator is held by a weak reference, and its binding (which holds
+    # the iterator's resource) is dropped with it: the function does not keep
+    # the input pipeline's buffers (a shuffle buffer can hold the whole
+    # dataset) alive after `fit` lets go of the iterator.
+    unbound = (lambda: None, None)  # (a dead weak reference, no call)
+    current = list(unbound)
+
+    def unbind(ref):
+        if current[0] is ref:
+            current[:] = unbound
 
     def bind(iterator):
         concrete = step_on_iterator.get_concrete_function(iterator)
@@ -179,15 +190,15 @@ def make_train_function(model):
                 (iterator,), {}, concrete.function_type
             )
             flat = concrete.function_type.unpack_inputs(bound)
-            return lambda: concrete._call_flat(flat, concrete.captured_inputs)
+            return lambda _: concrete._call_flat(flat, concrete.captured_inputs)
         except Exception:  # another TensorFlow's internals: the public call
-            return lambda: concrete(iterator)
+            return concrete
 
     def function(iterator):
         if isinstance(iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)):
-            if current[0] is not iterator:
-                current[:] = [iterator, bind(iterator)]
-            has_data, outputs = current[1]()
+            if current[0]() is not iterator:
+                current[:] = [weakref.ref(iterator, unbind), bind(iterator)]
+            has_data, outputs = current[1](iterator)
             if not has_data:
                 raise StopIteration
             return outputs
@@ -195,12 +206,6 @@ def make_train_function(model):
             return one_step_on_data(data)
         raise StopIteration
 
-    def release():
-        # `GAN.fit` lets go of its iterator when it returns: the iterator holds
-        # the input pipeline's buffers (a shuffle buffer can hold the dataset).
-        current[:] = [None, None]
-
-    function.release_iterator = release
     return function
 
 
