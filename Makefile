@@ -1,11 +1,21 @@
 # The two set-up commands of the README: `make demo` and `make test`.
 # Each creates the project's virtualenv (.venv) if it is missing and installs
-# the package into it; reinstalls when pyproject.toml changes.
+# into it what it needs; reinstalls when pyproject.toml changes. `make demo`
+# installs the package for the backend it runs on (TensorFlow by default;
+# `KERAS_BACKEND=jax make demo` adds JAX), not the other backends or the test
+# and docs tools; `make test` installs the dev extras (all three backends,
+# pytest, Playwright, MkDocs, ruff, import-linter).
 
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-stamp
+DEMO_STAMP := $(VENV)/.demo-$(KERAS_BACKEND)-stamp
+DEV_STAMP := $(VENV)/.dev-stamp
+# The CPU build of PyTorch (a range would fetch a CUDA build of several GB).
+TORCH_PIN ?= torch==2.13.0
+DEMO_INSTALL_tensorflow := -e .
+DEMO_INSTALL_jax := -e ".[jax]"
+DEMO_INSTALL_torch := -e ".[torch]" "$(TORCH_PIN)"
 PYTEST_ARGS ?=
 
 # The sample-browser test drives Debian's Chromium with Playwright (which
@@ -23,26 +33,34 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: venv demo test test-fast lint format bench docs clean
 
-$(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
-	@touch $(STAMP)
 
-venv: $(STAMP)
+$(DEMO_STAMP): pyproject.toml | $(VENV)/bin/python
+	@test -n "$(DEMO_INSTALL_$(KERAS_BACKEND))" || { echo "make demo: KERAS_BACKEND must be tensorflow, jax or torch. Received: $(KERAS_BACKEND)"; exit 1; }
+	$(PY) -m pip install --quiet $(DEMO_INSTALL_$(KERAS_BACKEND))
+	@touch $(DEMO_STAMP)
+
+$(DEV_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(DEV_STAMP)
+
+venv: $(DEV_STAMP)
 
 $(CHROMIUM):
 	@command -v apt-get >/dev/null || { echo "make test: the browser test needs Chromium at $(CHROMIUM) (Debian: apt-get install chromium), or CHROMIUM=/path/to/chromium"; exit 1; }
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium >/dev/null
 
-demo: $(STAMP)
+demo: $(DEMO_STAMP)
 	$(PY) -m keras_gan.cli demo --out runs/demo
 
 # The whole suite once per Keras backend (BACKENDS), each run to the end;
 # tests that are inherently TensorFlow are skipped on the others with their
 # reason. pytest exits 5 when it collects no tests: a failure here, not a pass.
-test: $(STAMP) $(CHROMIUM)
+test: $(DEV_STAMP) $(CHROMIUM)
+	$(VENV)/bin/lint-imports
 	@failed=""; for backend in $(BACKENDS); do \
 	  echo "== make test: KERAS_BACKEND=$$backend"; \
 	  KERAS_BACKEND=$$backend $(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
@@ -52,22 +70,23 @@ test: $(STAMP) $(CHROMIUM)
 	if [ -n "$$failed" ]; then echo "make test: failed on:$$failed"; exit 1; fi; \
 	echo "make test: passed on $(BACKENDS)"
 
-test-fast: $(STAMP) $(CHROMIUM)
+test-fast: $(DEV_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check keras_gan tests examples benchmarks
 	$(VENV)/bin/ruff format --check keras_gan tests examples benchmarks
+	$(VENV)/bin/lint-imports
 
-format: $(STAMP)
+format: $(DEV_STAMP)
 	$(VENV)/bin/ruff format keras_gan tests examples benchmarks
 	$(VENV)/bin/ruff check --fix keras_gan tests examples benchmarks
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) benchmarks/speed.py
 
 # The documentation site (mkdocs.yml), built offline into site/.
-docs: $(STAMP)
+docs: $(DEV_STAMP)
 	$(VENV)/bin/mkdocs build --strict --site-dir site
 
 clean:

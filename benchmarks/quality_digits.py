@@ -4,7 +4,7 @@ The 1,797 embedded digits are cut into three disjoint parts
 (`keras_gan.data.digits_split`): the evaluator's CNN trains on 600, the GAN
 and the floor on 797, and 400 held-out digits are the reference every row is
 scored against, in the classifier's feature space
-(`keras_gan.metrics.digits_scores`):
+(`keras_gan.evaluation.digits_scores`):
 
 - GAN: `keras_gan.recipes.digits_gan(...)` trained on the GAN part: by
   default the MLP recipe (2x512 MLPs, learning rate 4e-4 decayed to 0 along a
@@ -36,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 
 import keras_gan  # noqa: E402
-from keras_gan import data, metrics, recipes  # noqa: E402
+from keras_gan import data, evaluation, recipes  # noqa: E402
 
 COLUMNS = ("precision", "recall", "density", "coverage", "fd", "classes_covered", "label_kl")
 
@@ -95,11 +95,11 @@ def run(seeds=(0,), recipe=None, n=400, verbose=True):
                 f"seed {seed}: GAN trained {recipe['epochs']} epochs in {seconds:.0f} s",
                 flush=True,
             )
-        rows["GAN (recipes.digits_gan)"].append(metrics.digits_scores(fake, reference))
-        baselines = metrics.digits_baselines(n, seed)
+        rows["GAN (recipes.digits_gan)"].append(evaluation.digits_scores(fake, reference))
+        baselines = evaluation.digits_baselines(n, seed)
         rows["floor: GMM-40 diag"].append(baselines["floor"])
         rows["ceiling: real"].append(baselines["ceiling"])
-        full = metrics.digits_baselines(n, seed, covariance_type="full")
+        full = evaluation.digits_baselines(n, seed, covariance_type="full")
         rows["GMM-40 full (memorizer)"].append(full["floor"])
     return rows
 

@@ -3,7 +3,7 @@
 For ring-8 (std 0.01 on the unit circle) and grid-25 (std 0.05 at
 {-4,-2,0,2,4}^2), for each loss and seed, trains `keras_gan.recipes.
 mixture_gan` on 50,000 points for `--steps` steps (batch 256) and scores
-2,500 generated points with `keras_gan.metrics.mixture_scores`: modes
+2,500 generated points with `keras_gan.evaluation.mixture_scores`: modes
 covered (at least one sample within 3 std), high-quality fraction (within
 3 std of a mode) and reverse KL of the mode histogram to uniform. Prints the
 means over seeds beside the published rows of PacGAN (Lin et al. 2018,
@@ -26,7 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from keras_gan import data, metrics, recipes  # noqa: E402
+from keras_gan import data, evaluation, recipes  # noqa: E402
 
 PUBLISHED = {
     "ring": [("GAN (PacGAN Table 1)", 6.3, 0.982, 0.45), ("PacGAN2", 7.9, 0.956, 0.07)],
@@ -54,7 +54,7 @@ def run_one(dataset, loss, seed, steps, batch_size=256, points=50_000):
         shuffle=False,
         callbacks=[keras.callbacks.TerminateOnNaN()],
     )
-    scores = metrics.mixture_scores(gan.generate(2500, seed=seed), modes(), std=std)
+    scores = evaluation.mixture_scores(gan.generate(2500, seed=seed), modes(), std=std)
     scores["seconds"] = time.time() - start
     return scores
 

@@ -102,7 +102,11 @@ def main(argv=None):
             f"b{b}: {v:7.0f}" for b, v in zip(args.batches, curves[name], strict=True)
         )
         print(f"  {name:45s} {cells}", flush=True)
-    plt = visualize._pyplot()
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(6, 4))
     for name, values in curves.items():
         ax.plot(args.batches, values, marker="o", label=name)
@@ -113,9 +117,7 @@ def main(argv=None):
     ax.set_title(f"gan.fit throughput, DCGAN 32x32 ({'GPU' if gpus else 'CPU'})")
     ax.legend()
     ax.grid(alpha=0.3)
-    visualize._ensure_parent(args.out)
-    fig.savefig(args.out, dpi=100, bbox_inches="tight")
-    plt.close(fig)
+    visualize.save_figure(args.out, fig, bbox_inches="tight")
     print(f"wrote {args.out}")
     return curves
 

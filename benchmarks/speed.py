@@ -20,6 +20,14 @@ DCGAN tutorial's).
     python benchmarks/speed.py [--steps 60] [--repeats 21] [--jit] [--backend jax]
     python benchmarks/speed.py --mixed-precision   # mixed_float16 on both sides (TensorFlow)
     python benchmarks/speed.py --suite      # the table of docs/performance.md
+    python benchmarks/speed.py --switch tf_train_function --model mlp --batch-size 256
+
+`--switch NAME` measures one speed-up of `keras_gan.backend.fast_paths`
+instead: `gan.fit` with it on against `gan.fit` with it off (two GANs of the
+same models, each run a whole `fit` of `--steps` steps, alternating in the
+order on, off, off, on, ...); the ratio is on / off throughput, and a
+speed-up is kept where the lower bound of its paired interval is >= 1.03 on
+some model.
 
 `--suite` runs, each in a fresh process, the toy MLP (batch 256) and DCGANs
 of 28x28 and 64x64 (batch 64), without and with XLA, medians of 3, and the
@@ -52,6 +60,7 @@ import tensorflow as tf  # noqa: E402  (tf.data input on every backend)
 
 import keras_gan  # noqa: E402
 from keras_gan import data, models  # noqa: E402
+from keras_gan.backend import fast_paths  # noqa: E402
 
 
 def build(args, seed):
@@ -321,6 +330,11 @@ def parse(argv=None):
         "--only", choices=["fit", "loop"], help="run one side alone and print its peak memory"
     )
     parser.add_argument("--suite", action="store_true", help="the whole table, fresh processes")
+    parser.add_argument(
+        "--switch",
+        choices=fast_paths.SPEED_UPS,
+        help="measure the named speed-up of keras_gan.backend.fast_paths: fit with it on / off",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line of results")
     args = parser.parse_args(argv)
     if args.backend and args.backend != keras.backend.backend():
@@ -357,6 +371,37 @@ def build_gan(args):
         steps_per_execution=args.steps_per_execution,
     )
     return gan
+
+
+def measure_switch(args):
+    """`gan.fit` with the speed-up `args.switch` on against off, alternating
+    in one process; returns a dict like `measure`'s, "loop" being "off"."""
+    sides = {}
+    for on in (True, False):  # each GAN's train function is made under its setting
+        with fast_paths.switched(**{args.switch: on}):
+            sides[on] = build_gan(args)
+    data = dataset(args)
+    times = {True: [], False: []}
+
+    def run(on):
+        with fast_paths.switched(**{args.switch: on}):
+            start = time.perf_counter()
+            sides[on].fit(data, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False)
+            times[on].append(time.perf_counter() - start)
+
+    for i in range(args.repeats + 1):  # run 0 of each (tracing) is not counted
+        for on in (True, False) if i % 2 == 0 else (False, True):
+            run(on)
+    on_times, off_times = times[True][1:], times[False][1:]
+    paired = sorted(off / on for on, off in zip(on_times, off_times, strict=True))
+    return {
+        "backend": keras.backend.backend(),
+        "switch": args.switch,
+        "times": {"on": on_times, "off": off_times},
+        "ratio": statistics.median(off_times) / statistics.median(on_times),
+        "paired": paired,
+        "paired_interval": median_interval(paired),
+    }
 
 
 def peak_memory_mib():
@@ -493,11 +538,15 @@ def suite():
         "runs; ratio = fit / loop throughput"
     )
     header = f"{'model':50s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
-    print(header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}")
+    print(
+        header
+        + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}{'paired range':>13s}"
+    )
     rows = []
     for extra in suite_configs(backend, bool(tf.config.list_physical_devices("GPU"))):
         jit = "--jit" in extra
         timing = child(extra)
+        low, high, _ = timing["paired_interval"]
         fit_mib = child([*extra, "--only", "fit"])["memory_mib"]
         loop_mib = child([*extra, "--only", "loop"])["memory_mib"]
         row = (
@@ -505,6 +554,7 @@ def suite():
             f"{timing['fit_steps_per_s']:13.1f}{timing['loop_steps_per_s']:14.1f}"
             f"{timing['ratio']:8.3f}{statistics.median(timing['paired']):8.3f}"
             f"{fit_mib:9.0f}{loop_mib:10.0f}"
+            f"{low:7.3f}-{high:.3f}"
         )
         print(row, flush=True)
         rows.append(
@@ -517,6 +567,21 @@ def main(argv=None):
     args = parse(argv)
     if args.suite:
         return suite()
+    if args.switch:
+        result = measure_switch(args)
+        low, high, coverage = result["paired_interval"]
+        if args.json:
+            print(json.dumps(result | {"describe": describe(args)}))
+            return result
+        print(
+            f"{describe(args)}, {args.steps} steps x {args.repeats} alternating fits, backend "
+            f"{keras.backend.backend()}, XLA {'on' if jit_compile(args) else 'off'}, device "
+            f"{device_name()}\n  speed-up {args.switch}: throughput on / off = "
+            f"{result['ratio']:.3f} (ratio of medians); paired median "
+            f"{statistics.median(result['paired']):.3f}, {100 * coverage:.0f}% interval "
+            f"{low:.3f}-{high:.3f}"
+        )
+        return result
     if args.only:
         mib, kind = only(args)
         print(json.dumps({"memory_mib": mib, "kind": kind}) if args.json else f"{kind} {mib} MiB")

@@ -108,7 +108,7 @@ def main(epochs=50, out="runs/custom_loss", a=-1.0, b=1.0, c=1.0, seed=0):
         callbacks=[keras_gan.callbacks.GeneratorEMA(half_life_images=20_000)],
     )
     samples = gan.generate(2500, seed=seed)
-    scores = keras_gan.metrics.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
+    scores = keras_gan.evaluation.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
     print(scores)
     picture = keras_gan.visualize.save_points(
         os.path.join(out, "samples.png"),

@@ -14,10 +14,10 @@ worker reads the same dataset; Keras shards it across workers, so the
 dataset's batch is the global batch. Each replica draws its own latent noise
 (the draw depends on the replica id) and losses are averaged over the global
 batch, so all workers hold the same weights after every step.
-`keras.callbacks.BackupAndRestore` backs training up every epoch: if a
-worker dies, restart every worker with the same command and training
-resumes from the last backup. On a TPU, the same code runs under
-`tf.distribute.TPUStrategy` (untested here).
+`keras_gan.callbacks.BackupAndRestore` backs training up every epoch (and
+survives a worker killed while writing): if a worker dies, restart every
+worker with the same command and training resumes from the last backup. On
+a TPU, the same code runs under `tf.distribute.TPUStrategy` (untested here).
 """
 
 import argparse
@@ -54,7 +54,7 @@ def main(out="runs/multi_worker", epochs=3, steps_per_epoch=20, keep_backup=Fals
     # Each worker backs up to its own folder (they hold the same weights).
     # (BackupAndRestore deletes its backup when training completes, unless
     # keep_backup: then a later run with more epochs resumes from it.)
-    backup = keras.callbacks.BackupAndRestore(
+    backup = keras_gan.callbacks.BackupAndRestore(
         os.path.join(out, f"backup_worker_{index}"), delete_checkpoint=not keep_backup
     )
     history = gan.fit(

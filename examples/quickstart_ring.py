@@ -25,7 +25,7 @@ def main(epochs=20, out="runs/quickstart"):
     )
     gan.fit(keras_gan.data.from_numpy(x, batch_size=256), epochs=epochs, shuffle=False)
     samples = gan.generate(2500, seed=0)
-    scores = keras_gan.metrics.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
+    scores = keras_gan.evaluation.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
     print(scores)
     keras_gan.visualize.save_points(
         f"{out}/samples.png", samples, real=x[:2500], limits=(-1.5, 1.5)

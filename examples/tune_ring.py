@@ -42,7 +42,7 @@ def main(trials=6, epochs=10, out="runs/tune_ring", points=20_000):
     best_trial = tuner.oracle.get_best_trials(1)[0]
     best = tuner.get_best_models(1)[0]
     samples = best.generate(2500, seed=0)
-    scores = keras_gan.metrics.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
+    scores = keras_gan.evaluation.mixture_scores(samples, keras_gan.data.ring_modes(), std=0.01)
     picture = keras_gan.visualize.save_points(
         f"{out}/best_samples.png",
         samples,

@@ -76,7 +76,7 @@ def main(epochs=120, out="runs/wgan_weight_clipping", learning_rate=5e-4, seed=0
     )
     seconds = time.time() - start
     samples = gan.generate(2500, seed=seed)
-    scores = keras_gan.metrics.mixture_scores(samples, keras_gan.data.ring_modes(), std=RING_STD)
+    scores = keras_gan.evaluation.mixture_scores(samples, keras_gan.data.ring_modes(), std=RING_STD)
     print(f"{scores} ({seconds:.0f} s)")
     picture = keras_gan.visualize.save_points(
         os.path.join(out, "samples.png"),

@@ -1,15 +1,21 @@
-"""Argument checks shared by the public builders and the GAN.
+"""Checks shared by the public builders, the GAN, export and the server.
 
-Each returns the value in its plain Python type or raises a `ValueError`
-that names the argument and the value received, as Keras' own checks do
-(`"... Received: units=0"`). Integral floats (`64.0`) are accepted as
-integers; booleans, strings and fractions are not.
+Argument checks return the value in its plain Python type or raise a
+`ValueError` that names the argument and the value received, as Keras' own
+checks do (`"... Received: units=0"`). Integral floats (`64.0`) are accepted
+as integers; booleans, strings and fractions are not.
+
+Also here, each defined once: the label contract of a conditional model
+(`invalid_labels`, `labels`), the probe of a model's static shapes
+(`model_shape`), and the checks on what the networks return.
 """
 
 import math
 import numbers
 
+import keras
 import numpy as np
+from keras import ops
 
 
 def _is_integer(value, minimum):
@@ -65,22 +71,155 @@ def fraction(value, name):
     return as_float
 
 
+# ---------------------------------------------------------------- labels
+# The one rule for class labels, wherever they come from (a training batch,
+# `generate`, an exported signature, an HTTP request): integer-valued class
+# indices in [0, num_classes). Floats must be integral (2.0, not 2.5 or NaN).
+
+
 def labels_message(num_classes, what="`labels`"):
-    return f"{what} must be class indices in [0, {num_classes})"
+    return f"{what} must be integer class indices in [0, {num_classes})"
 
 
-def labels_in_range(labels, num_classes, what="`labels`"):
-    """Raises unless every entry of the array `labels` is an integer in
-    `[0, num_classes)` (a float label must be integer-valued: 2.0, not 2.5
-    or NaN); names the offending labels."""
-    labels = np.asarray(labels).reshape(-1)
-    bad = (labels < 0) | (labels >= num_classes)
-    if np.issubdtype(labels.dtype, np.floating):
-        bad |= labels != np.floor(labels)  # fractional, or NaN
-    bad = labels[bad]
-    if bad.size:
-        shown = sorted(set(bad.tolist()))
+def invalid_labels(labels, num_classes):
+    """A boolean mask of the entries of `labels` that break the rule, in
+    `keras.ops`: it runs in a traced step, eagerly, or on numpy arrays."""
+    labels = ops.convert_to_tensor(labels)
+    bad = ops.logical_or(ops.less(labels, 0), ops.greater_equal(labels, num_classes))
+    if keras.backend.is_float_dtype(labels.dtype):
+        bad = ops.logical_or(bad, ops.not_equal(labels, ops.floor(labels)))  # fractional, NaN
+    return bad
+
+
+def invalid_label_values(labels, num_classes):
+    """The distinct entries of the array `labels` that break the rule,
+    sorted (numbers too large for int64, from JSON, break it too)."""
+    array = np.asarray(labels).reshape(-1)
+    if array.dtype == object:  # Python ints beyond int64
+        return sorted({v for v in array.tolist() if not -(2**62) < v < 2**62})
+    bad = array[np.asarray(ops.convert_to_numpy(invalid_labels(array, num_classes)))]
+    return sorted(set(bad.tolist()))
+
+
+def raise_invalid_labels(labels, num_classes, what="`labels`"):
+    """Raises a `ValueError` naming the labels of the array `labels` that
+    break the rule (up to ten of them), if any."""
+    shown = invalid_label_values(labels, num_classes)
+    if shown:
         raise ValueError(
             f"{labels_message(num_classes, what)}. Received: labels containing "
             f"{shown[:10]}{' ...' if len(shown) > 10 else ''}"
         )
+
+
+def labels(values, num_classes, count=None, what="`labels`"):
+    """`values` (a number or a sequence) as an int32 numpy array of class
+    labels, checked on the host.
+
+    Args:
+        values: one label (repeated `count` times) or one label per sample.
+        num_classes: labels are in `[0, num_classes)`.
+        count: the number of samples the labels are for; `None` takes any.
+        what: how the error names the labels.
+    """
+    array = np.asarray(values)
+    if count is not None and array.ndim == 0:
+        array = np.full((count,), array)
+    array = array.reshape(-1)
+    if count is not None and len(array) != count:
+        raise ValueError(
+            f"{what} must be one label or {count} labels, one per sample. "
+            f"Received: {len(array)} labels"
+        )
+    numeric = np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating)
+    if not numeric:  # booleans, strings, objects
+        raise ValueError(
+            f"{what} must be integer class indices. Received: labels={values!r} "
+            f"(dtype {array.dtype})"
+        )
+    raise_invalid_labels(array, num_classes, what)
+    return array.astype("int32")
+
+
+# ---------------------------------------------------------------- shapes
+
+
+def model_shape(model, which="output"):
+    """`model`'s static output (or input) shape, batch axis included, as a
+    tuple; the first input's for a model of several inputs (`[z, labels]`).
+    None when the model does not know it (a subclassed model not yet
+    called)."""
+    try:
+        shape = getattr(model, f"{which}_shape")
+    except (AttributeError, ValueError):
+        return None
+    if isinstance(shape, list) and shape:
+        shape = shape[0]
+    return tuple(shape) if isinstance(shape, tuple) and shape else None
+
+
+def static_size(shape):
+    """The number of values of one sample of `shape` (batch axis first), or
+    None when an axis is not known."""
+    if shape is None or not all(isinstance(d, int) for d in shape[1:]):
+        return None
+    return int(np.prod(shape[1:]))
+
+
+# ---------------------------------------------------------------- networks
+
+
+def scores_shape(scores, what):
+    """Raises unless a discriminator's `scores` hold one per sample."""
+    shape = tuple(scores.shape)
+    if len(shape) == 1 or (len(shape) == 2 and shape[1] == 1):
+        return
+    raise ValueError(
+        "The discriminator must return one score (a logit) per sample, of shape "
+        f"(batch,) or (batch, 1). Received: discriminator output shape={shape} "
+        f"on {what} data"
+    )
+
+
+def same_sample_shape(fake, real):
+    """Raises unless generated samples have the shape of the data's."""
+    fake_shape, real_shape = tuple(fake.shape[1:]), tuple(real.shape[1:])
+    compatible = len(fake_shape) == len(real_shape) and all(
+        f is None or r is None or f == r for f, r in zip(fake_shape, real_shape, strict=True)
+    )
+    if not compatible:
+        raise ValueError(
+            "The generator's samples must have the shape of the data's. "
+            f"Received: generator output shape={(None,) + fake_shape}, "
+            f"data shape={(None,) + real_shape}"
+        )
+
+
+def output_layers(model):
+    """The layers that make `model`'s outputs (Sequential or Functional)."""
+    if isinstance(model, keras.Sequential):
+        return model.layers[-1:]
+    outputs = getattr(model, "outputs", None) or []
+    layers = []
+    for out in keras.tree.flatten(outputs):
+        history = getattr(out, "_keras_history", None)
+        if history is not None:
+            layers.append(history[0])
+    return layers
+
+
+def _is_sigmoid(activation):
+    return activation is keras.activations.sigmoid or (
+        getattr(activation, "__name__", None) == "sigmoid"
+    )
+
+
+def ends_in_sigmoid(model):
+    """Whether a Sequential / Functional model's output layer is a sigmoid
+    (a Dense or Conv with `activation="sigmoid"` or an `Activation` layer)."""
+    for layer in output_layers(model):
+        if isinstance(layer, keras.Model) and ends_in_sigmoid(layer):
+            return True
+        if _is_sigmoid(getattr(layer, "activation", None)):
+            return True
+    return False

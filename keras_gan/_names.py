@@ -1,6 +1,18 @@
-"""Name lookup shared by the packages' `get` functions."""
+"""Names shared by the packages: the Keras-serialization package and the
+lookup key of their `get` functions."""
 
 import re
+
+import keras
+
+#: The package every keras_gan object is registered under for Keras saving.
+PACKAGE = "keras_gan"
+
+
+def register(cls):
+    """Registers `cls` as Keras-serializable under `PACKAGE`
+    (`"keras_gan>ClassName"`)."""
+    return keras.saving.register_keras_serializable(package=PACKAGE)(cls)
 
 
 def key(name):

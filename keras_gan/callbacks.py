@@ -1,13 +1,16 @@
 """Callbacks for GAN training."""
 
+import json
 import math
-import sys
+import os
+import re
+import shutil
+import warnings
 
 import keras
 import numpy as np
-from keras.src.utils import io_utils
 
-from keras_gan import _checks
+from keras_gan import _checks, _files, _names
 
 # Logs checked by `TerminateOnNaN`, most telling first; any other log whose
 # name ends in "loss" or that a penalty adds is checked after these.
@@ -32,7 +35,7 @@ class _Configurable:
         return cls(**config)
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+@_names.register
 class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
     """Stops training when a GAN loss becomes NaN or infinite, and says which.
 
@@ -88,12 +91,12 @@ class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
                 message = f"Batch {batch}: {key} is not finite ({values}); terminating training."
                 if self.raise_error:
                     raise RuntimeError(message)
-                io_utils.print_msg(message)
+                print(message, flush=True)
                 self.model.stop_training = True
                 return
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+@_names.register
 class GeneratorEMA(_Configurable, keras.callbacks.Callback):
     """Keeps an exponential moving average of the generator's weights.
 
@@ -130,7 +133,7 @@ class GeneratorEMA(_Configurable, keras.callbacks.Callback):
         model.enable_ema(self.half_life_images)
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+@_names.register
 class SampleGrid(_Configurable, keras.callbacks.Callback):
     """Writes a PNG of samples from fixed noise every `every` epochs.
 
@@ -217,7 +220,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
             self._write_summary(path, epoch + 1)
 
 
-@keras.saving.register_keras_serializable(package="keras_gan")
+@_names.register
 class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
     """The course's warning: GAN convergence is fleeting.
 
@@ -301,7 +304,7 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
     def _report(self, epoch, kind, message):
         self.events.append((epoch, kind, message))
         if self.verbose:
-            io_utils.print_msg(f"Epoch {epoch + 1}: {message}")
+            print(f"Epoch {epoch + 1}: {message}", flush=True)
         if self.stop:
             self.model.stop_training = True
 
@@ -345,85 +348,129 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
         if self._best_weights is not None:
             self.model.generator.set_weights(self._best_weights)
             if self.verbose:
-                io_utils.print_msg(
+                print(
                     f"Restored the generator of epoch {self.best_epoch + 1} "
-                    f"({self.best_monitor}={self.best_value:.6g})."
+                    f"({self.best_monitor}={self.best_value:.6g}).",
+                    flush=True,
                 )
 
 
-# The per-batch hooks Keras' fit and evaluate loops call on their
-# `CallbackList`; `on_batch_*` are what `Callback`'s default train-batch
-# hooks call.
-_BATCH_HOOKS = {
-    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
-    "test": ("on_test_batch_begin", "on_test_batch_end"),
-}
+@_names.register
+class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
+    """`keras.callbacks.BackupAndRestore` that survives a crash during a write.
 
+    The same arguments and the same behaviour as Keras' callback: the
+    training state (all weights, both optimizers, the noise state, the
+    epoch) is backed up every epoch or every `save_freq` batches, and a
+    `fit` restarted with the same callback resumes from the last backup.
+    Keras' own writes its weights and its metadata in place, so a process
+    killed during a write can leave a backup that no longer loads and a
+    restart that crashes. This one writes each backup whole into a
+    temporary folder, syncs it and renames it to `backup-<n>` (atomic), and
+    only then removes backups older than the previous one. On restart it
+    resumes from the newest complete backup; if that cannot be read, it
+    warns, naming the file, and resumes from the previous one.
 
-def _implements(callback, hook):
-    """Whether `callback` has its own `hook` (Keras marks `Callback`'s
-    do-nothing hooks `_is_default`, as its `CallbackList` checks)."""
-    return not getattr(getattr(callback, hook, None), "_is_default", False)
+    Args:
+        backup_dir: the folder of the backups, used by nothing else.
+        save_freq: `"epoch"`, or back up every `save_freq` batches.
+        double_checkpoint: accepted for compatibility with Keras' callback;
+            the previous backup is always kept (it is the fallback).
+        delete_checkpoint: remove `backup_dir` when `fit` completes.
 
+    Example:
 
-class _BatchlessCallbackList(keras.callbacks.CallbackList):
-    """`keras.callbacks.CallbackList` that skips the per-batch dispatch when
-    no callback implements a batch hook.
-
-    Keras' list, on every train and test batch, converts that batch's logs
-    to Python numbers (on a worker thread) and calls each callback's batch
-    hooks, even when every one is the do-nothing default: ~0.1 ms a step on
-    this project's CPU, a tenth of a toy model's step on JAX. This list
-    checks once, at construction, which kinds of batch hooks any callback
-    has, and calls Keras' dispatch only for those. `GAN.fit` builds it
-    itself when it can give the callbacks the same `params` as Keras would.
+    ```python
+    gan.fit(dataset, epochs=100,
+            callbacks=[keras_gan.callbacks.BackupAndRestore("runs/backup")])
+    ```
     """
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._has_batch_hooks = {
-            kind: any(_implements(cb, hook) for cb in self.callbacks for hook in hooks)
-            for kind, hooks in _BATCH_HOOKS.items()
+    #: Complete backups kept: the newest and its fallback.
+    keep = 2
+
+    def __init__(
+        self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True
+    ):
+        super().__init__(
+            backup_dir,
+            save_freq=save_freq,
+            double_checkpoint=double_checkpoint,
+            delete_checkpoint=delete_checkpoint,
+        )
+        self.backup_dir = os.fspath(backup_dir)
+        self.restored_from = None
+
+    def get_config(self):
+        return {
+            "backup_dir": self.backup_dir,
+            "save_freq": self.save_freq,
+            "double_checkpoint": self.double_checkpoint,
+            "delete_checkpoint": self.delete_checkpoint,
         }
 
-    def _dispatch_if_hooked(kind, hook):  # builds the methods below
-        def dispatch(self, batch, logs=None):
-            if self._has_batch_hooks[kind]:
-                getattr(keras.callbacks.CallbackList, hook)(self, batch, logs)
+    def backups(self):
+        """The complete backups, newest first, as `(number, folder)`."""
+        found = []
+        for entry in os.listdir(self.backup_dir) if os.path.isdir(self.backup_dir) else ():
+            match = _BACKUP.match(entry)
+            if match:
+                found.append((int(match[1]), os.path.join(self.backup_dir, entry)))
+        return sorted(found, reverse=True)
 
-        dispatch.__name__ = hook
-        return dispatch
+    def on_train_begin(self, logs=None):
+        for leftover in _files.partial_leftovers(self.backup_dir):
+            shutil.rmtree(leftover, ignore_errors=True)
+        failures = []
+        for _, folder in self.backups():
+            try:
+                self._load_backup(folder)
+            except Exception as err:  # unreadable: fall back to the previous one
+                failures.append(f"{folder} ({type(err).__name__}: {err})")
+                warnings.warn(
+                    f"BackupAndRestore could not read the backup {folder}: {err}. "
+                    "Resuming from the previous backup.",
+                    stacklevel=2,
+                )
+                continue
+            self.restored_from = folder
+            return
+        if failures:
+            raise ValueError(
+                "BackupAndRestore found backups but could read none of them. Received: "
+                + "; ".join(failures)
+            )
 
-    on_train_batch_begin = _dispatch_if_hooked("train", "on_train_batch_begin")
-    on_train_batch_end = _dispatch_if_hooked("train", "on_train_batch_end")
-    on_test_batch_begin = _dispatch_if_hooked("test", "on_test_batch_begin")
-    on_test_batch_end = _dispatch_if_hooked("test", "on_test_batch_end")
-    del _dispatch_if_hooked
+    def _load_backup(self, folder):
+        if not self.model.built:
+            raise ValueError(
+                "To use the BackupAndRestore callback, the model must be built before "
+                f"`fit()`. Received: an unbuilt model {self.model.name!r}"
+            )
+        weights = os.path.join(folder, _WEIGHTS)
+        with open(os.path.join(folder, _METADATA)) as f:
+            metadata = json.load(f)
+        self.model.load_weights(weights)
+        self.model._initial_epoch = int(metadata["epoch"])
+
+    def _save_model(self):
+        numbers = [number for number, _ in self.backups()]
+        number = (numbers[0] + 1) if numbers else 0
+        final = os.path.join(self.backup_dir, f"backup-{number:09d}")
+        with _files.atomic_folder(final) as folder:
+            # Straight into the temporary folder (the folder itself is the
+            # unit made atomic): Keras' save, not the GAN's atomic one.
+            keras.Model.save_weights(self.model, os.path.join(folder, _WEIGHTS))
+            with open(os.path.join(folder, _METADATA), "w") as f:
+                json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+        for _, older in self.backups()[self.keep :]:
+            shutil.rmtree(older, ignore_errors=True)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
 
 
-def _fit_callback_list(model, callbacks, x, epochs, verbose, steps_per_epoch):
-    """The callback list `GAN.fit` passes Keras: a `_BatchlessCallbackList`
-    with the `params` Keras' fit would give (`verbose`, `epochs`, `steps`),
-    or `callbacks` unchanged where those are not known before Keras builds
-    its data iterator (only `steps_per_epoch` or a `tf.data.Dataset`'s
-    cardinality give `steps` here), with a progress bar (which has batch
-    hooks anyway), or under Keras' debugging caps on epochs and steps."""
-    if verbose != 0 or keras.config.max_epochs() or keras.config.max_steps_per_epoch():
-        return callbacks
-    if steps_per_epoch:
-        steps = steps_per_epoch
-    else:
-        tf = sys.modules.get("tensorflow")
-        if tf is None or not isinstance(x, tf.data.Dataset):
-            return callbacks
-        cardinality = int(x.cardinality())  # Keras' TFDatasetAdapter.num_batches
-        steps = cardinality if cardinality >= 0 else None
-    return _BatchlessCallbackList(
-        callbacks,
-        add_history=True,
-        add_progbar=False,
-        verbose=verbose,
-        epochs=epochs,
-        steps=steps,
-        model=model,
-    )
+_BACKUP = re.compile(r"^backup-(\d+)$")
+_WEIGHTS = "model.weights.h5"
+_METADATA = "training_metadata.json"

@@ -12,10 +12,8 @@ from keras import ops
 
 from keras_gan import _checks, _names
 
-_PACKAGE = "keras_gan"
 
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class WeightClip(keras.constraints.Constraint):
     """Clips every weight to `[-clip_value, clip_value]` (WGAN, Arjovsky 2017).
 

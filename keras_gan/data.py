@@ -98,7 +98,7 @@ def digits_split(seed=0, image_size=8):
 
     Evaluating a digits GAN fairly needs data the GAN never saw for both the
     judge and the yardstick: `"classifier"` (600 images) trains the evaluator
-    (`keras_gan.metrics.features.digits_classifier`), `"gan"` (797) trains the
+    (`keras_gan.evaluation.digits_classifier`), `"gan"` (797) trains the
     GAN, and `"reference"` (400) is the held-out real data that generated
     samples are compared with (and the "real" ceiling of the benchmarks).
 
@@ -124,6 +124,29 @@ def digits_split(seed=0, image_size=8):
         name: (images[part], labels[part])
         for name, part in (("classifier", classifier), ("gan", gan), ("reference", reference))
     }
+
+
+def stacked_digits(n, part="gan", seed=0):
+    """Stacked Digits: the Stacked MNIST protocol (VEEGAN, PacGAN) on the
+    embedded 8x8 digits. Each image stacks three independently drawn digits
+    of one part of `digits_split(0)` as its three channels, so there are
+    1,000 modes (one per triple of labels).
+
+    Args:
+        n: number of stacked images.
+        part: the part of `digits_split(0)` the digits come from (`"gan"` to
+            train on; `"reference"` for held-out images).
+        seed: which digits are drawn.
+
+    Returns:
+        `(images, modes)`: float32 `(n, 8, 8, 3)` in [-1, 1] and int32
+        `(n,)`, the mode `100 * label_0 + 10 * label_1 + label_2`.
+    """
+    images, labels = digits_split(seed=0)[part]
+    picks = np.random.default_rng(seed).integers(0, len(images), size=(n, 3))
+    stacked = np.concatenate([images[picks[:, k]] for k in range(3)], axis=-1)
+    modes = (labels[picks] * np.array([100, 10, 1])).sum(axis=1).astype("int32")
+    return stacked.astype("float32"), modes
 
 
 def from_numpy(

@@ -24,12 +24,10 @@ from keras import ops
 
 from keras_gan import _checks, _names, backend
 
-_PACKAGE = "keras_gan"
-
 
 def _as_float32(x):
     # Skipping a cast that changes nothing saves an eager op per call on
-    # PyTorch, where each keras.ops call costs microseconds of Python.
+    # PyTorch, where each eager keras.ops call has a Python cost.
     if keras.backend.standardize_dtype(x.dtype) == "float32":
         return x
     return ops.cast(x, "float32")
@@ -68,7 +66,7 @@ def _sigmoid_cross_entropy(logits, target):
     return target * ops.softplus(-logits) + (1.0 - target) * ops.softplus(logits)
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class GANLoss:
     """Base class of a pair of GAN losses on discriminator scores.
 
@@ -123,7 +121,7 @@ class GANLoss:
                 f"Received: label_smoothing={label_smoothing}"
             )
         self.label_smoothing = label_smoothing
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or _names.key(type(self).__name__)
 
     @property
     def real_target(self):
@@ -186,16 +184,7 @@ class GANLoss:
         return f"{type(self).__name__}({args})"
 
 
-def _snake_case(name):
-    out = []
-    for i, ch in enumerate(name):
-        if ch.isupper() and i and not name[i - 1].isupper():
-            out.append("_")
-        out.append(ch.lower())
-    return "".join(out)
-
-
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class Minimax(GANLoss):
     """The original minimax GAN loss (Goodfellow et al. 2014).
 
@@ -229,7 +218,7 @@ class Minimax(GANLoss):
         return -mean_float32(ops.softplus(_float32(fake_scores)))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class NonSaturating(Minimax):
     """The modified (non-saturating) minimax loss (Goodfellow et al. 2014).
 
@@ -249,7 +238,7 @@ class NonSaturating(Minimax):
         return mean_float32(ops.softplus(-_float32(fake_scores)))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class Wasserstein(GANLoss):
     """Wasserstein loss (Arjovsky et al. 2017); the discriminator is a critic.
 
@@ -277,7 +266,7 @@ class Wasserstein(GANLoss):
         return -mean_float32(_float32(fake_scores))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class LeastSquares(GANLoss):
     """Least-squares loss (LSGAN, Mao et al. 2017) with targets 1 and 0.
 
@@ -309,7 +298,7 @@ class LeastSquares(GANLoss):
         return 0.5 * mean_float32(ops.square(_float32(fake_scores) - 1.0))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class Hinge(GANLoss):
     """Hinge loss (Lim & Ye 2017; used by SAGAN and BigGAN).
 
@@ -332,7 +321,7 @@ class Hinge(GANLoss):
         return -mean_float32(_float32(fake_scores))
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class RelativisticAverage(GANLoss):
     """Relativistic average standard GAN loss (RaSGAN, Jolicoeur-Martineau 2018).
 

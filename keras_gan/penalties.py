@@ -12,15 +12,13 @@ from keras import ops
 from keras_gan import _checks, _names, backend
 from keras_gan.distribute import per_replica_draw
 
-_PACKAGE = "keras_gan"
-
 
 def _per_example_squared_norm(g):
     g = ops.cast(g, "float32")
     return ops.sum(ops.reshape(ops.square(g), (ops.shape(g)[0], -1)), axis=1)
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class Penalty:
     """Base class of a weighted regularizer on the discriminator.
 
@@ -79,7 +77,7 @@ class Penalty:
         return f"{type(self).__name__}(weight={self.weight}, interval={self.interval})"
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class GradientPenalty(Penalty):
     """WGAN-GP gradient penalty (Gulrajani et al. 2017).
 
@@ -134,7 +132,7 @@ class GradientPenalty(Penalty):
         return config
 
 
-@keras.saving.register_keras_serializable(package=_PACKAGE)
+@_names.register
 class R1(Penalty):
     """R1 penalty on real data (Mescheder et al. 2018).
 

@@ -11,7 +11,7 @@ gan.fit(keras_gan.data.from_numpy(images, batch_size=64), epochs=150)
 
 import keras
 
-from keras_gan import models, penalties
+from keras_gan import augment, models, penalties
 from keras_gan.gan import GAN, ConditionalGAN
 
 
@@ -126,16 +126,13 @@ def mixture_gan(
         loss: a loss name or `keras_gan.losses.GANLoss`; a Wasserstein loss
             gets a `GradientPenalty` of weight 10 instead of R1.
         r1_weight: weight of the R1 penalty.
-        learning_rate: the starting learning rate of both optimizers. On
-            ring-8 and grid-25 (seed 0, 8,000 steps of 256) the share of
-            samples within 3 std of a mode was 90% and 76% at 5e-4, 94% and
-            88% at 1e-3, 96% and 93% at 2e-3, 95% and 90% at 4e-3; 16,000
-            steps at 2e-3 took the grid to 96%.
+        learning_rate: the starting learning rate of both optimizers (its
+            effect on the ring and the grid is measured in
+            docs/evaluation.md).
         data_scale: the data's extent (about 1 for the ring, 4 for the
             grid): the networks work in units of it (the generator's output
-            is multiplied by it, the discriminator's input divided by it).
-            On the grid this took the share of samples within 3 std of a
-            mode from 42% to 75% (seed 0, 8,000 steps).
+            is multiplied by it, the discriminator's input divided by it),
+            which the grid needs (docs/evaluation.md).
     """
     from keras_gan import losses
 
@@ -161,4 +158,97 @@ def mixture_gan(
     else:
         penalty = penalties.R1(r1_weight) if r1_weight else None
     gan.compile(adam(), adam(), loss=loss, d_penalty=penalty)
+    return gan
+
+
+def image_gan(
+    image_shape,
+    num_classes=None,
+    seed=None,
+    total_steps=None,
+    latent_dim=64,
+    width=64,
+    learning_rate=2e-4,
+    r1_weight=1.0,
+    augmentation="translation,cutout",
+    ema_half_life=10_000,
+    spectral_norm=False,
+    minibatch_stddev=None,
+    pack=1,
+):
+    """A compiled convolutional GAN for images (a `ConditionalGAN` when
+    `num_classes` is given), trained with `gan.fit` on batches in [-1, 1].
+
+    The networks are `models.image_generator` / `models.image_discriminator`;
+    the loss is the non-saturating one with an R1 penalty on the
+    discriminator; both optimizers are Adam(`learning_rate`, beta_1=0.5,
+    beta_2=0.99), decayed to 0 along a cosine over `total_steps` when given;
+    the generator keeps a moving average (what `generate` and export use);
+    and every batch the discriminator sees is augmented (DiffAugment).
+
+    Args:
+        image_shape: `(size, size, channels)`, e.g. `(8, 8, 1)`,
+            `(28, 28, 1)`, `(32, 32, 3)`, `(64, 64, 3)`.
+        num_classes: condition on integer labels in `[0, num_classes)`.
+        seed: the GAN's noise seed.
+        total_steps: the steps `fit` will run (epochs x batches per epoch):
+            the learning rate's cosine decay spans them; constant when None.
+        latent_dim: size of `z`.
+        width: channels of both networks at the full resolution.
+        learning_rate: the starting learning rate of both optimizers.
+        r1_weight: weight of the R1 penalty (0: none).
+        augmentation: a DiffAugment policy (`"translation,cutout"`), an
+            augmentation object (`keras_gan.augment.AdaptiveAugment(...)`),
+            or None for none.
+        ema_half_life: the generator's moving average, half-life in images
+            (None: no average).
+        spectral_norm: spectral normalization in the discriminator.
+        minibatch_stddev: a group size for the discriminator's minibatch
+            standard deviation (None: none).
+        pack: PacGAN's packing of the discriminator's inputs (1: none).
+
+    Returns:
+        A compiled `GAN` or `ConditionalGAN`.
+
+    Example:
+
+    ```python
+    gan = keras_gan.recipes.image_gan((8, 8, 1), seed=0, total_steps=300 * 12)
+    gan.fit(keras_gan.data.from_numpy(images, batch_size=64), epochs=300)
+    ```
+    """
+    generator = models.image_generator(
+        image_shape, latent_dim=latent_dim, width=width, num_classes=num_classes
+    )
+    discriminator = models.image_discriminator(
+        image_shape,
+        width=width,
+        spectral_norm=spectral_norm,
+        minibatch_stddev=minibatch_stddev,
+        pack=pack,
+        num_classes=num_classes,
+    )
+    if num_classes is None:
+        gan = GAN(generator, discriminator, seed=seed)
+    else:
+        gan = ConditionalGAN(generator, discriminator, num_classes=num_classes, seed=seed)
+    if ema_half_life:
+        gan.enable_ema(ema_half_life)
+
+    def adam():
+        rate = learning_rate
+        if total_steps:
+            rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps))
+        return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.99)
+
+    if isinstance(augmentation, str):
+        augmentation = augment.DiffAugment(augmentation)
+    gan.compile(
+        adam(),
+        adam(),
+        loss="non_saturating",
+        d_penalty=penalties.R1(r1_weight) if r1_weight else None,
+        augment=augmentation,
+        pack=pack,
+    )
     return gan

@@ -19,12 +19,17 @@ keras_gan (or keras), runs under `saved_model_cli run`, and is what
 `keras-gan serve` and TensorFlow Serving read.
 """
 
+import json
 import os
+import subprocess
+import sys
+import tempfile
 import warnings
 
 import keras
 import tensorflow as tf
 
+from keras_gan import _checks, _files, saving
 from keras_gan.backend import tensorflow as tf_plumbing
 
 
@@ -75,14 +80,10 @@ def export_generator(gan, path, format="tf_saved_model"):
             f"Unknown export format; the known one is 'tf_saved_model'. Received: format={format!r}"
         )
     if keras.backend.backend() != "tensorflow":
-        import tempfile
-
-        from keras_gan import cli
-
         with tempfile.TemporaryDirectory(prefix="keras_gan_export_") as folder:
             run = os.path.join(folder, "gan.keras")
             gan.save(run)
-            return cli.export(run, path)
+            return export_saved([(run, path)])[0]
     generator = gan.sampling_generator
     latent_dim = gan.latent_dim
     distribution = gan.latent_distribution
@@ -131,39 +132,60 @@ def export_generator(gan, path, format="tf_saved_model"):
         archive.add_endpoint("serving_default", serve, input_signature=[z_spec])
         if with_sample:
             archive.add_endpoint("sample", sample, input_signature=[n_spec, seed_spec])
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    archive.write_out(str(path), verbose=False)
-    _write_metadata(
-        path,
-        {
-            "latent_dim": int(latent_dim),
-            "num_classes": int(gan.num_classes) if conditional else None,
-            "latent_distribution": distribution if with_sample else "custom",
-            "sample_shape": [int(d) for d in generator.output_shape[1:]]
-            if _static_shape(generator)
-            else None,
-        },
-    )
+    shape = _checks.model_shape(generator)
+    metadata = {
+        "latent_dim": int(latent_dim),
+        "num_classes": int(gan.num_classes) if conditional else None,
+        "latent_distribution": distribution if with_sample else "custom",
+        "sample_shape": list(shape[1:]) if _checks.static_size(shape) else None,
+    }
+    # Built whole in a temporary folder, then moved into place.
+    with _files.atomic_folder(path) as folder:
+        archive.write_out(folder, verbose=False)
+        # assets.extra is the SavedModel folder for files that serving
+        # systems (TensorFlow Serving included) carry along but do not read.
+        target = os.path.join(folder, METADATA_FILE)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        with open(target, "w") as f:
+            json.dump(metadata, f, indent=2)
     return path
 
 
 METADATA_FILE = os.path.join("assets.extra", "keras_gan.json")
 
 
-def _static_shape(model):
-    try:
-        shape = model.output_shape
-    except (AttributeError, ValueError):
-        return False
-    return isinstance(shape, tuple) and all(isinstance(d, int) for d in shape[1:])
+def export_saved(pairs):
+    """Exports the generator of each saved GAN `run` (a .keras file) as the
+    SavedModel folder `out`, for each `(run, out)` pair, on TensorFlow
+    whatever this process's Keras backend: the SavedModel is a TensorFlow
+    artifact and the .keras file is backend-neutral, so on JAX or PyTorch
+    one TensorFlow subprocess (`python -m keras_gan.serving`) exports them
+    all. A network with custom layers exports when their module registers
+    them on import (as `load_model` needs).
+
+    Returns:
+        The `out` folders, in order.
+    """
+    pairs = [(os.fspath(run), os.fspath(out)) for run, out in pairs]
+    if keras.backend.backend() == "tensorflow":
+        return [saving.load_model(run).export_generator(out) for run, out in pairs]
+    command = [sys.executable, "-m", "keras_gan.serving"]
+    done = subprocess.run(
+        command + [path for pair in pairs for path in pair],
+        env=dict(os.environ, KERAS_BACKEND="tensorflow"),
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        runs = ", ".join(run for run, _ in pairs)
+        raise RuntimeError(
+            f"Exporting {runs} on the TensorFlow backend failed:\n{done.stderr[-3000:]}"
+        )
+    return [out for _, out in pairs]
 
 
-def _write_metadata(path, metadata):
-    # assets.extra is the SavedModel folder for files that serving systems
-    # (TensorFlow Serving included) carry along but do not read.
-    import json
-
-    target = os.path.join(str(path), METADATA_FILE)
-    os.makedirs(os.path.dirname(target), exist_ok=True)
-    with open(target, "w") as f:
-        json.dump(metadata, f, indent=2)
+if __name__ == "__main__":  # the subprocess of `export_saved`: RUN OUT [RUN OUT ...]
+    # `python -m keras_gan.serving` imported the keras_gan package first,
+    # which registers every class a saved GAN names.
+    for exported in export_saved(zip(sys.argv[1::2], sys.argv[2::2], strict=True)):
+        print(exported)

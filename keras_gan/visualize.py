@@ -1,10 +1,11 @@
 """Pictures of samples and training curves (PNG files, no display needed)."""
 
+import contextlib
 import os
 
 import numpy as np
 
-from keras_gan import _checks
+from keras_gan import _checks, _files
 
 
 def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
@@ -53,8 +54,8 @@ def save_image_grid(path, images, columns=None, scale=4, value_range=(-1.0, 1.0)
         picture = picture.resize(
             (picture.width * scale, picture.height * scale), Image.Resampling.NEAREST
         )
-    _ensure_parent(path)
-    picture.save(path, format="PNG")
+    with _written(path) as target:
+        picture.save(target, format="PNG")
     return path
 
 
@@ -72,10 +73,7 @@ def save_points(path, samples, real=None, title=None, limits=None):
     ax.legend(loc="upper right")
     if title:
         ax.set_title(title)
-    _ensure_parent(path)
-    fig.savefig(path, dpi=100, bbox_inches="tight", format="png")
-    plt.close(fig)
-    return path
+    return save_figure(path, fig, bbox_inches="tight")
 
 
 def save_samples(path, samples, title=None, scale=4, value_range=(-1.0, 1.0), columns=None):
@@ -105,10 +103,26 @@ def save_history(path, histories, keys=("d_loss", "g_loss", "d_accuracy")):
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)
         ax.legend()
-    _ensure_parent(path)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    return save_figure(path, fig)
+
+
+def save_figure(path, figure, dpi=100, **kwargs):
+    """Writes a matplotlib `figure` as a PNG (atomically to a file path) and
+    closes it.
+
+    Args:
+        path: the PNG to write, or a binary file object.
+        figure: the figure.
+        dpi: its resolution.
+        **kwargs: more options of `figure.savefig`.
+
+    Returns:
+        `path`.
+    """
+    with _written(path) as target:
+        figure.savefig(target, dpi=dpi, format="png", **kwargs)
+    _pyplot().close(figure)
     return path
 
 
@@ -121,7 +135,12 @@ def _pyplot():
     return plt
 
 
-def _ensure_parent(path):
-    """Creates the folder of a file path; file objects pass through."""
-    if isinstance(path, (str, os.PathLike)):
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+@contextlib.contextmanager
+def _written(path):
+    """Where to write the picture `path`: a temporary file moved over it
+    when written (`_files.atomic_path`); a file object as it is."""
+    if not isinstance(path, (str, os.PathLike)):
+        yield path
+        return
+    with _files.atomic_path(path) as temporary:
+        yield temporary

@@ -358,6 +358,7 @@ def test_fit_uses_a_given_callback_list_as_it_is():
             "/tmp/grid", every=2, num_samples=9, seed=3, labels=[0, 1, 2]
         ),
         keras_gan.callbacks.ConvergenceMonitor(patience=2, best_monitor="val_fd", mode="min"),
+        keras_gan.callbacks.BackupAndRestore("/tmp/backup", save_freq=3, delete_checkpoint=False),
     ],
     ids=lambda cb: type(cb).__name__,
 )

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_gan import data, metrics
+from keras_gan import data, evaluation, metrics
 from keras_gan.metrics import features
 
 
@@ -35,29 +35,29 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_digits_classifier_trains_once_caches_and_classifies(cache):
-    model = features.digits_classifier()
+    model = evaluation.digits_classifier()
     (entry,) = os.listdir(cache)
-    assert entry.startswith(f"digits_classifier-v{features.DIGITS_CLASSIFIER_VERSION}-keras")
+    assert entry.startswith(f"digits_classifier-v{evaluation.DIGITS_CLASSIFIER_VERSION}-keras")
     assert model.name == "digits" and model.output_shape == (None, 128)
-    again = features.digits_classifier()  # loaded from the cache
+    again = evaluation.digits_classifier()  # loaded from the cache
     for a, b in zip(model.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
-    logits = features.digits_classifier("logits")
+    logits = evaluation.digits_classifier("logits")
     x, y = data.digits_split()["reference"]  # never seen by the classifier
     accuracy = np.mean(np.argmax(logits.predict(x, verbose=0), -1) == y)
     assert accuracy >= 0.95, accuracy
     # A corrupt cache entry is retrained and replaced, with a warning.
     (cache / entry).write_bytes(b"not a keras file")
     with pytest.warns(UserWarning, match="Retraining the digits classifier"):
-        rebuilt = features.digits_classifier()
+        rebuilt = evaluation.digits_classifier()
     assert rebuilt.output_shape == (None, 128)
     keras.saving.load_model(cache / entry)  # a valid archive again
 
 
 @pytest.mark.slow
 def test_digits_classifier_training_is_deterministic():
-    first, acc1 = features.train_digits_classifier(seed=0, epochs=3)
-    second, acc2 = features.train_digits_classifier(seed=0, epochs=3)
+    first, acc1 = evaluation.train_digits_classifier(seed=0, epochs=3)
+    second, acc2 = evaluation.train_digits_classifier(seed=0, epochs=3)
     assert acc1 == acc2
     for a, b in zip(first.get_weights(), second.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6)
@@ -102,13 +102,13 @@ def test_inception_v3_weights_from_a_file(tmp_path):
 
 @pytest.mark.slow
 def test_digits_metrics_tag_their_logs():
-    digits = features.digits_classifier()
+    digits = evaluation.digits_classifier()
     pr = metrics.PrecisionRecall(digits)
     split = data.digits_split()
     pr.update_state(split["reference"][0][:100], split["gan"][0][:100])
     assert set(pr.result()) == {"precision_digits", "recall_digits"}
     assert metrics.FrechetDistance(digits).name == "fd_digits"
-    assert metrics.InceptionScore(features.digits_classifier("logits")).name == "is_digits"
+    assert metrics.InceptionScore(evaluation.digits_classifier("logits")).name == "is_digits"
     clone = metrics.PrecisionRecall.from_config(pr.get_config())
     for a, b in zip(clone.features.get_weights(), digits.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)  # rebuilt from the cache, not random
@@ -119,10 +119,10 @@ def test_digits_scores_real_against_real_and_noise():
     split = data.digits_split()
     reference, _ = split["reference"]
     real, labels = split["gan"]
-    good = metrics.digits_scores(real[:400], reference, requested_labels=labels[:400])
+    good = evaluation.digits_scores(real[:400], reference, requested_labels=labels[:400])
     assert good["precision"] > 0.85 and good["recall"] > 0.85, good
     assert good["classes_covered"] == 10 and good["label_kl"] < 0.05
     assert good["label_agreement"] > 0.95
     noise = np.random.default_rng(0).uniform(-1, 1, size=(400, 8, 8, 1)).astype("float32")
-    bad = metrics.digits_scores(noise, reference)
+    bad = evaluation.digits_scores(noise, reference)
     assert bad["precision"] < 0.2 and bad["fd"] > 10 * good["fd"], bad

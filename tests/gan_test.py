@@ -627,9 +627,9 @@ def test_log_tracker_compiles_under_torch_compile():
     trains, and equals the eager step (compiling takes ~45 s)."""
     import torch
 
-    from keras_gan.gan import _RunningMeans
+    from keras_gan.gan.logs import RunningMeans
 
-    tracker = _RunningMeans(["d_loss", "g_loss"])
+    tracker = RunningMeans(["d_loss", "g_loss"])
 
     def step(x):
         tracker.update_state({"d_loss": x.mean(), "g_loss": x.sum()}, {"d_loss": 2, "g_loss": 1})

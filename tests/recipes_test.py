@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import keras_gan
-from keras_gan import data, metrics, recipes
+from keras_gan import data, evaluation, recipes
 
 
 @pytest.mark.parametrize("architecture", ["dcgan", "mlp"])
@@ -67,7 +67,56 @@ def test_mixture_recipe_covers_the_ring_sharply():
     real = data.ring(20_000, seed=0)
     gan = recipes.mixture_gan(total_steps=40 * 78, seed=0)
     gan.fit(data.from_numpy(real, batch_size=256, seed=0), epochs=40, shuffle=False, verbose=0)
-    scores = metrics.mixture_scores(gan.generate(2500, seed=0), data.ring_modes(), std=0.01)
+    scores = evaluation.mixture_scores(gan.generate(2500, seed=0), data.ring_modes(), std=0.01)
     assert scores["modes"] == 8, scores
     assert scores["high_quality"] >= 0.85, scores
     assert scores["reverse_kl"] <= 0.02, scores
+
+
+@pytest.mark.tensorflow_only("tfds mock data is a tf.data pipeline")
+@pytest.mark.parametrize(
+    "name,size,channels,num_classes", [("mnist", 28, 1, None), ("cifar10", 32, 3, 10)]
+)
+def test_image_recipe_trains_on_tfds_mock_data(name, size, channels, num_classes):
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=16, policy=tfds.testing.MockPolicy.USE_CODE):
+        dataset = data.from_tfds(name, batch_size=8, with_labels=num_classes is not None, seed=0)
+        gan = recipes.image_gan(
+            (size, size, channels), num_classes=num_classes, seed=0, total_steps=2, width=8
+        )
+        history = gan.fit(dataset.take(2), epochs=1, verbose=0).history
+    assert set(history) >= {"d_loss", "g_loss", "d_accuracy", "r1"}
+    assert isinstance(gan, keras_gan.ConditionalGAN) == (num_classes is not None)
+    labels = {} if num_classes is None else {"labels": 3}
+    samples = gan.generate(2, seed=0, **labels)
+    assert samples.shape == (2, size, size, channels)
+    assert np.abs(samples).max() <= 1.0
+    assert gan.ema_generator is not None and isinstance(gan.augment, keras_gan.augment.DiffAugment)
+
+
+@pytest.mark.parametrize("size", [8, 16, 28, 32, 64])
+def test_image_networks_from_8x8_to_64x64(size):
+    generator = keras_gan.models.image_generator((size, size, 3), latent_dim=4, width=4)
+    discriminator = keras_gan.models.image_discriminator(
+        (size, size, 3), width=4, minibatch_stddev=2, pack=2, spectral_norm=True
+    )
+    assert generator.output_shape == (None, size, size, 3)
+    assert discriminator.input_shape == (None, size, size, 6)
+    assert discriminator.output_shape == (None, 1)
+    out = discriminator(np.zeros((4, size, size, 6), "float32"))
+    assert tuple(out.shape) == (4, 1)
+
+
+def test_image_recipe_options_and_errors():
+    gan = recipes.image_gan(
+        (8, 8, 1), seed=0, width=8, augmentation=None, ema_half_life=None, r1_weight=0, pack=2
+    )
+    assert gan.augment is None and gan.ema_generator is None and gan.d_penalties == []
+    assert gan.pack == 2
+    ada = recipes.image_gan((8, 8, 1), width=8, augmentation=keras_gan.augment.AdaptiveAugment())
+    assert isinstance(ada.augment, keras_gan.augment.AdaptiveAugment)
+    with pytest.raises(ValueError, match=r"image_shape=\(8, 6, 1\)"):
+        recipes.image_gan((8, 6, 1))
+    with pytest.raises(ValueError, match="image_size=9"):
+        keras_gan.models.image_generator((9, 9, 1))

@@ -176,14 +176,17 @@ class CrashAt(keras.callbacks.Callback):
             raise RuntimeError("simulated crash")
 
 
-def test_backup_and_restore_resumes_exactly(tmp_path):
+@pytest.mark.parametrize(
+    "callback", [keras.callbacks.BackupAndRestore, keras_gan.callbacks.BackupAndRestore]
+)
+def test_backup_and_restore_resumes_exactly(tmp_path, callback):
     keras.utils.set_random_seed(5)
     reference = compiled_gan()
     fit(reference, epochs=3)
 
     keras.utils.set_random_seed(5)
     gan = compiled_gan()
-    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    backup = callback(str(tmp_path / "backup"))
     with pytest.raises(RuntimeError, match="simulated crash"):
         gan.fit(
             DATA, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[backup, CrashAt(2)]
@@ -197,7 +200,7 @@ def test_backup_and_restore_resumes_exactly(tmp_path):
         epochs=3,
         shuffle=False,
         verbose=0,
-        callbacks=[keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))],
+        callbacks=[callback(str(tmp_path / "backup"))],
     )
     assert len(history.history["d_loss"]) == 1  # only the lost epoch ran again
     for a, b in zip(state(reference), state(again), strict=True):

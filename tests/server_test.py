@@ -73,19 +73,33 @@ def image_gan():
 
 
 @pytest.fixture(scope="module")
-def server(image_gan, tmp_path_factory):
-    path = image_gan.export_generator(tmp_path_factory.mktemp("export") / "generator")
-    srv = Server(path, max_n=64)
+def image_export(image_gan, tmp_path_factory):
+    """`image_gan`'s generator, exported: a SavedModel folder."""
+    return image_gan.export_generator(tmp_path_factory.mktemp("export") / "generator")
+
+
+@pytest.fixture(scope="module")
+def server(image_export):
+    srv = Server(image_export, max_n=64)
     yield srv
     srv.close()
 
 
 @pytest.fixture(scope="module")
-def conditional(tmp_path_factory):
-    gan = keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=0)
-    path = gan.export_generator(tmp_path_factory.mktemp("cexport") / "generator")
-    srv = Server(path, max_n=64)
-    yield gan, srv
+def conditional_gan():
+    return keras_gan.ConditionalGAN(*conditional_models(), num_classes=CLASSES, seed=0)
+
+
+@pytest.fixture(scope="module")
+def conditional_export(conditional_gan, tmp_path_factory):
+    """`conditional_gan`'s generator, exported: a SavedModel folder."""
+    return conditional_gan.export_generator(tmp_path_factory.mktemp("cexport") / "generator")
+
+
+@pytest.fixture(scope="module")
+def conditional(conditional_gan, conditional_export):
+    srv = Server(conditional_export, max_n=64)
+    yield conditional_gan, srv
     srv.close()
 
 

@@ -24,20 +24,21 @@ functions, and everything above this package is written in `keras.ops`:
   around an XLA-compiled step on TensorFlow.
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
+- `replica_sum(x)`: `x` summed over the replicas (an all-reduce under a
+  tf.distribute strategy; `x` where the step sees the global batch).
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
+- `fit_callback_list(model, callbacks, ...)`: the callbacks `GAN.fit`
+  hands Keras.
 - `guard_step_function(model, function, training)`: the train (or test)
   function that `fit` (`evaluate`) calls, with the host-side batch check
   `model._checked_batch` where the backend needs it and the variables'
   values kept when a step raises (JAX's `fit` detaches them meanwhile).
 - `add_to(variable, values)`: `variable += stack(values)` (a list of
-  scalars, or a numpy array): the running means' update, in place on PyTorch.
+  scalars, or a numpy array): the running means' update.
 - `normal_draw(shape, seed_generator)`: `keras.random.normal(shape,
-  seed=seed_generator)`, the same numbers and the same state advance
-  (PyTorch draws without Keras' per-call overhead).
-- `mean_float32(x)`: the mean of all of `x` in float32 (`keras.ops.mean`,
-  with its cast; one `torch.mean` on PyTorch, where Keras' dtype promotion
-  costs more than the mean).
+  seed=seed_generator)`, the same numbers and the same state advance.
+- `mean_float32(x)`: the mean of all of `x` in float32.
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
 - `global_rng_state()` / `set_global_rng_state(state)`: the backend's global
@@ -49,13 +50,15 @@ functions, and everything above this package is written in `keras.ops`:
   backward pass (input-gradient penalties).
 
 `ChildScope` (backend-neutral, `common.py`) is the stateless scope that the
-frozen network's calls run in.
+frozen network's calls run in. The speed-ups built on private APIs, each
+behind its own switch, are in `fast_paths.py`.
 """
 
 import importlib
 
 import keras
 
+from keras_gan.backend import fast_paths
 from keras_gan.backend.common import ChildScope  # noqa: F401
 
 BACKEND = keras.backend.backend()
@@ -75,7 +78,9 @@ no_grad = _impl.no_grad
 run_train_step = _impl.run_train_step
 run_test_step = _impl.run_test_step
 replicas = _impl.replicas
+replica_sum = _impl.replica_sum
 make_train_function = _impl.make_train_function
+fit_callback_list = fast_paths.fit_callback_list
 check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels
 guard_step_function = _impl.guard_step_function

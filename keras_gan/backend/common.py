@@ -60,6 +60,11 @@ def single_replica():
     return 0, 1
 
 
+def local_sum(x):
+    """`x`: no replicas to sum over (on JAX the step sees the global batch)."""
+    return x
+
+
 def keras_train_function(model):
     """None: Keras' own train function."""
     return None

@@ -134,7 +134,7 @@ def check_labels(labels, num_classes):
 
 def check_batch_labels(labels, num_classes):
     """The host-side check of a batch's labels (see `guard_step_function`)."""
-    _checks.labels_in_range(labels, num_classes, common.LABELS)
+    _checks.raise_invalid_labels(labels, num_classes, common.LABELS)
     return labels
 
 
@@ -217,6 +217,7 @@ def run_test_step(model, step_fn, state, data):
 # Under keras.distribution the jitted step sees the global batch (SPMD), so
 # noise drawn for it already differs per device: no replica slicing.
 replicas = common.single_replica
+replica_sum = common.local_sum
 make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
 add_to = common.add_to

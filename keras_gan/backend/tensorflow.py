@@ -1,11 +1,9 @@
 """TensorFlow gradient plumbing for the shared training step."""
 
-import weakref
-
 import tensorflow as tf
 
 from keras_gan import _checks
-from keras_gan.backend import common
+from keras_gan.backend import common, fast_paths
 
 JIT_DOUBLE_BACKWARD = True
 FLOAT64 = True
@@ -46,6 +44,15 @@ def replicas():
     return context.replica_id_in_sync_group, count
 
 
+def replica_sum(x):
+    """`x` summed over the replicas of the current tf.distribute context (an
+    all-reduce); `x` itself outside a multi-replica strategy."""
+    context = tf.distribute.get_replica_context()
+    if tf.distribute.get_strategy().num_replicas_in_sync == 1 or context is None:
+        return x
+    return context.all_reduce("sum", x)
+
+
 def cond(pred, true_fn, false_fn):
     """`tf.cond` keeps the variable updates of the branch taken."""
     return tf.cond(pred, true_fn, false_fn)
@@ -56,27 +63,22 @@ def apply_gradients(optimizer, grads, variables):
 
 
 def labels_checked(labels, num_classes, what=common.LABELS, checks=()):
-    """`labels` after in-graph assertions (`checks`, then that each label is
-    in `[0, num_classes)`); the error says `what` must be class indices.
+    """`labels` after in-graph assertions (`checks`, then the label rule of
+    `_checks.invalid_labels`); the error says `what` must be class indices.
     Used by the train step and by the exported conditional signatures."""
+    valid = tf.logical_not(tf.reduce_any(_checks.invalid_labels(labels, num_classes)))
     message = _checks.labels_message(num_classes, what)
-    if labels.dtype.is_floating:  # integer-valued (NaN fails too)
-        checks = [*checks, tf.debugging.assert_equal(labels, tf.floor(labels), message=message)]
-    checks = [
-        *checks,
-        tf.debugging.assert_non_negative(labels, message=message),
-        tf.debugging.assert_less(labels, tf.constant(num_classes, labels.dtype), message=message),
-    ]
+    checks = [*checks, tf.debugging.Assert(valid, [message, labels], summarize=10)]
     with tf.control_dependencies(checks):
         return tf.identity(labels)
 
 
 def check_labels(labels, num_classes):
-    """`labels` after an in-graph check that each is in `[0, num_classes)`
-    (the embedding lookup fails with a bare GatherV2 error otherwise). XLA
-    drops assertions (an out-of-range label would be clamped by the lookup),
-    so under `jit_compile=True` `make_train_function` runs this check on the
-    batch outside the compiled step."""
+    """`labels` after an in-graph check of the label rule (the embedding
+    lookup fails with a bare GatherV2 error otherwise). XLA drops
+    assertions (an out-of-range label would be clamped by the lookup), so
+    under `jit_compile=True` the train function runs this check on the batch
+    outside the compiled step."""
     return labels_checked(labels, num_classes)
 
 
@@ -116,99 +118,7 @@ def logs_for_reduction(logs):
     return {name: tf.reshape(value, (1,)) for name, value in logs.items()}
 
 
-def make_train_function(model):
-    """A leaner `train_function` for one step per call, or None (Keras').
-
-    Keras 3.15's TensorFlow trainer returns each step's logs wrapped in a
-    `tf.experimental.Optional` and unwraps them in Python: rebuilding the
-    structure costs ~0.5 ms per step, a sixth of a small model's step. This
-    one runs the same step (`strategy.run(model.train_step)`, the same log
-    reduction, the same `jit_compile`) and returns `(has_data, logs)` as
-    plain tensors, the logs of an exhausted iterator being zeros that are
-    never used. Keras' own function is kept for `steps_per_execution > 1`
-    (its in-graph loop), `run_eagerly`, and under a `tf.distribute` strategy
-    (whose `run` cannot sit inside a `tf.cond` branch).
-    """
-    if model.steps_per_execution != 1 or model.run_eagerly:
-        return None
-    from tensorflow.python.distribute import distribute_lib
-
-    if model.distribute_strategy is not distribute_lib._get_default_strategy():
-        return None
-    from keras.src.backend.tensorflow.trainer import reduce_per_replica
-
-    strategy = model.distribute_strategy
-
-    def one_step_on_data(data):
-        outputs = strategy.run(model.train_step, args=(data,))
-        return reduce_per_replica(outputs, strategy, reduction="auto")
-
-    one_step_on_data = tf.function(
-        one_step_on_data, reduce_retracing=True, jit_compile=model.jit_compile
-    )
-    one_step_on_data = model._autoconvert_optionals(one_step_on_data)
-    traced = {}
-
-    def step_on_iterator(iterator):
-        optional = iterator.get_next_as_optional()
-
-        def has_data():
-            data = optional.get_value()
-            if model.jit_compile:  # XLA drops the step's own assertions
-                data = model._checked_batch(data)
-            traced["outputs"] = one_step_on_data(data)
-            return tf.constant(True), traced["outputs"]
-
-        def no_data():  # traced after has_data: the same structure, zeros
-            zeros = tf.nest.map_structure(lambda t: tf.zeros(t.shape, t.dtype), traced["outputs"])
-            return tf.constant(False), zeros
-
-        return tf.cond(optional.has_value(), has_data, no_data)
-
-    step_on_iterator = tf.function(step_on_iterator, reduce_retracing=True)
-    # A call of the concrete function for the current iterator: it skips the
-    # polymorphic function's per-call signature lookup, and binding the
-    # iterator to the function's flat inputs (its resource handle) once per
-    # iterator skips the per-call argument canonicalization (~0.1 ms a step).
-    # The iterator is held by a weak reference, and its binding (which holds
-    # the iterator's resource) is dropped with it: the function does not keep
-    # the input pipeline's buffers (a shuffle buffer can hold the whole
-    # dataset) alive after `fit` lets go of the iterator.
-    unbound = (lambda: None, None)  # (a dead weak reference, no call)
-    current = list(unbound)
-
-    def unbind(ref):
-        if current[0] is ref:
-            current[:] = unbound
-
-    def bind(iterator):
-        concrete = step_on_iterator.get_concrete_function(iterator)
-        try:
-            from tensorflow.python.eager.polymorphic_function import function_type_utils
-
-            bound = function_type_utils.canonicalize_function_inputs(
-                (iterator,), {}, concrete.function_type
-            )
-            flat = concrete.function_type.unpack_inputs(bound)
-            return lambda _: concrete._call_flat(flat, concrete.captured_inputs)
-        except Exception:  # another TensorFlow's internals: the public call
-            return concrete
-
-    def function(iterator):
-        if isinstance(iterator, (tf.data.Iterator, tf.distribute.DistributedIterator)):
-            if current[0]() is not iterator:
-                current[:] = [weakref.ref(iterator, unbind), bind(iterator)]
-            has_data, outputs = current[1](iterator)
-            if not has_data:
-                raise StopIteration
-            return outputs
-        for data in iterator:  # a Python iterator of batches (no tf.data)
-            return one_step_on_data(data)
-        raise StopIteration
-
-    return function
-
-
+make_train_function = fast_paths.tf_train_function
 guard_step_function = common.unguarded_step_function
 add_to = common.add_to
 normal_draw = common.normal_draw

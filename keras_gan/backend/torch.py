@@ -9,12 +9,9 @@ only, so nothing accumulates in the frozen network's `.grad`.
 import numpy as np
 import torch
 from keras import ops
-from keras.src.backend.common.stateless_scope import in_stateless_scope
-from keras.src.backend.config import floatx
-from keras.src.backend.torch.core import get_device, to_torch_dtype
 
 from keras_gan import _checks
-from keras_gan.backend import common
+from keras_gan.backend import common, fast_paths
 
 # torch.compile (aot_autograd) does not support double backward.
 JIT_DOUBLE_BACKWARD = False
@@ -56,76 +53,32 @@ def apply_gradients(optimizer, grads, variables):
         optimizer.apply(grads, variables)
 
 
-def _eager_and_stateful():
-    """Whether variables can be written in place here: not inside a Keras
-    stateless scope (whose updates Keras collects) nor under `torch.compile`
-    (whose tracing the fast paths below would bypass)."""
-    return not (in_stateless_scope() or torch.compiler.is_compiling())
-
-
 def add_to(variable, values):
-    """`variable += stack(values)` in place: one stack and one in-place add
-    (the running means' update), where `keras.ops` costs ~100 us of eager
-    dispatch (`ops.stack` of five scalars alone ~50 us)."""
-    if not _eager_and_stateful():
-        return common.add_to(variable, values)
-    target = variable.value
-    with torch.no_grad():
-        if isinstance(values, np.ndarray):
-            delta = torch.from_numpy(values).to(device=target.device, dtype=target.dtype)
-        else:
-            delta = torch.stack(
-                [
-                    v.detach().to(target.dtype)
-                    if isinstance(v, torch.Tensor)
-                    else torch.tensor(v, dtype=target.dtype, device=target.device)
-                    for v in values
-                ]
-            )
-        target.add_(delta)
+    """`variable += stack(values)`: in place where the `torch_add_to`
+    speed-up runs, else `common.add_to`."""
+    if fast_paths.torch_add_to(variable, values) is None:
+        common.add_to(variable, values)
 
 
 def mean_float32(x):
-    """`common.mean_float32` in one `torch.mean` (it accumulates in float32
-    and takes booleans): `keras.ops.mean` costs ~35 us of eager dispatch
-    (dtype promotion) against ~7, and the step takes seven means."""
+    """`common.mean_float32` in one `torch.mean`, which accumulates in
+    float32 and takes booleans: eager `keras.ops.mean` adds a dtype
+    promotion that costs more than the mean itself (docs/performance.md)."""
     return torch.mean(ops.convert_to_tensor(x), dtype=torch.float32)
 
 
 def normal_draw(shape, seed_generator, dtype=None):
-    """`keras.random.normal(shape, seed=seed_generator)`, bit for bit, and the
-    generator's state advanced as it advances it, in ~50 us instead of ~150
-    (Keras' draw goes through `torch._dynamo.disable` and four `keras.ops`
-    on the seed state)."""
-    if not _eager_and_stateful():
-        return common.normal_draw(shape, seed_generator, dtype)
-    state = seed_generator.state.value
-    first, second = state.tolist()
-    with torch.no_grad():
-        state[1] += 1  # Keras' SeedGenerator.next: state + [0, 1], int32
-    device = get_device()
-    generator = torch.Generator(device=device)
-    # Keras' torch_seed_generator: int(first + second) & 0xFFFFFFFF, the sum
-    # taken in int32 (wrapping); the mask makes the Python sum equal to it.
-    generator.manual_seed((first + second) & 0xFFFFFFFF)
-    return torch.normal(
-        0.0,
-        1.0,
-        size=tuple(shape),
-        generator=generator,
-        dtype=to_torch_dtype(dtype or floatx()),
-        device=device,
-    )
+    """`keras.random.normal(shape, seed=seed_generator)`: drawn by the
+    `torch_normal_draw` speed-up where it runs."""
+    drawn = fast_paths.torch_normal_draw(shape, seed_generator, dtype)
+    return common.normal_draw(shape, seed_generator, dtype) if drawn is None else drawn
 
 
 def check_labels(labels, num_classes):
-    """`labels`, checked eagerly to be in `[0, num_classes)` (the embedding
+    """`labels`, checked eagerly against the label rule (the embedding
     lookup raises a bare IndexError otherwise)."""
-    bad = (labels < 0) | (labels >= num_classes)
-    if labels.is_floating_point():
-        bad |= labels != labels.floor()  # fractional, or NaN
-    if bool(bad.any()):
-        _checks.labels_in_range(labels.detach().cpu().numpy(), num_classes, common.LABELS)
+    if bool(ops.any(_checks.invalid_labels(labels, num_classes))):
+        _checks.raise_invalid_labels(labels.detach().cpu().numpy(), num_classes, common.LABELS)
     return labels
 
 
@@ -142,6 +95,7 @@ run_test_step = run_train_step
 
 # keras_gan does not distribute PyTorch training.
 replicas = common.single_replica
+replica_sum = common.local_sum
 make_train_function = common.keras_train_function
 guard_step_function = common.unguarded_step_function
 logs_for_reduction = common.unchanged_logs

@@ -8,10 +8,12 @@ feature vectors, to pass as `features=` to a metric of `keras_gan.metrics`:
   Keras' InceptionV3 is not the TF-Inception graph of the original FID code,
   so its scores are not comparable with published FIDs: metrics built on it
   log under names that say so (`fid_keras_inception`, `kid_keras_inception`, ...).
-- `digits_classifier()`: a small CNN trained, deterministically, on the
-  `"classifier"` part of `keras_gan.data.digits_split`, and cached in the
-  user's cache directory; its 128 penultimate features (or its logits, for
-  `InceptionScore` and class coverage) judge 8x8 digit GANs.
+- `digits_classifier()` (defined with the digits protocol in
+  `keras_gan.evaluation`, reachable here too): a small CNN trained,
+  deterministically, on the `"classifier"` part of
+  `keras_gan.data.digits_split`, and cached in the user's cache directory;
+  its 128 penultimate features (or its logits, for `InceptionScore` and
+  class coverage) judge 8x8 digit GANs.
 - `identity()`: the samples themselves, flattened (the 2-D toys).
 
 A metric remembers which builder made its features (not their weights), so
@@ -20,17 +22,17 @@ extractor: the cached or downloaded weights, not a random network.
 """
 
 import os
-import warnings
 
 import keras
-import numpy as np
 
-#: Bumped whenever the digits classifier's recipe changes: new cache entries.
-DIGITS_CLASSIFIER_VERSION = 1
 _BUILDERS = {}  # builder name -> (function, tag metrics append to their log names)
 
 
-def _builder(name, tag):
+def builder(name, tag):
+    """Registers a feature-extractor builder under `name`: the models it
+    makes (marked with `mark`) are saved with metrics as that builder call,
+    and their metrics' log names end in `_<tag>` (no suffix for None)."""
+
     def register(fn):
         _BUILDERS[name] = (fn, tag)
         return fn
@@ -38,7 +40,7 @@ def _builder(name, tag):
     return register
 
 
-def _tag(model, builder, **kwargs):
+def mark(model, builder, **kwargs):
     """Marks `model` as built by `builder(**kwargs)` (what metrics serialize)."""
     model._keras_gan_features = {"builder": builder, "config": kwargs}
     return model
@@ -67,7 +69,7 @@ def tag_of(model):
     return None if found is None else _BUILDERS[found["builder"]][1]
 
 
-@_builder("identity", tag=None)
+@builder("identity", tag=None)
 def identity(input_shape=None):
     """The samples themselves, flattened: the features of the 2-D toys.
 
@@ -80,10 +82,10 @@ def identity(input_shape=None):
     else:
         inputs = keras.Input(tuple(input_shape))
         model = keras.Model(inputs, keras.layers.Flatten()(inputs), name="identity")
-    return _tag(model, "identity", input_shape=None if input_shape is None else list(input_shape))
+    return mark(model, "identity", input_shape=None if input_shape is None else list(input_shape))
 
 
-@_builder("inception_v3", tag="keras_inception")
+@builder("inception_v3", tag="keras_inception")
 def inception_v3(weights="imagenet", input_shape=(299, 299, 3), resize_to=299):
     """Keras' InceptionV3 as an FID-style feature extractor (2,048 features).
 
@@ -134,7 +136,7 @@ def inception_v3(weights="imagenet", input_shape=(299, 299, 3), resize_to=299):
     if file_weights:
         backbone.load_weights(weights)
     model = keras.Model(inputs, backbone(x), name="keras_inception")
-    return _tag(
+    return mark(
         model,
         "inception_v3",
         weights=weights,
@@ -153,90 +155,14 @@ def cache_dir():
     return os.path.join(base, "keras_gan")
 
 
-def _digits_cnn(seed):
-    init = lambda k: keras.initializers.GlorotUniform(seed=seed + k)  # noqa: E731
-    inputs = keras.Input((8, 8, 1))
-    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", kernel_initializer=init(0))(
-        inputs
-    )
-    x = keras.layers.Conv2D(
-        64, 3, strides=2, padding="same", activation="relu", kernel_initializer=init(1)
-    )(x)
-    x = keras.layers.Flatten()(x)
-    x = keras.layers.Dense(128, activation="relu", kernel_initializer=init(2), name="features")(x)
-    logits = keras.layers.Dense(10, kernel_initializer=init(3), name="logits")(x)
-    return keras.Model(inputs, logits, name="digits_logits")
+# Defined with the digits protocol (`keras_gan.evaluation`, which trains it
+# on `keras_gan.data`); still reachable from here, where the docs name it.
+_IN_EVALUATION = ("digits_classifier", "train_digits_classifier", "DIGITS_CLASSIFIER_VERSION")
 
 
-def train_digits_classifier(seed=0, epochs=40):
-    """Trains the digits classifier on the `"classifier"` part of
-    `digits_split(seed)` (the same seed gives the same weights on a machine)
-    and returns `(model, accuracy on the "reference" part)`."""
-    from keras_gan import data
+def __getattr__(name):
+    if name in _IN_EVALUATION:
+        from keras_gan import evaluation
 
-    split = data.digits_split(seed=seed)
-    x, y = split["classifier"]
-    model = _digits_cnn(seed)
-    model.compile(
-        keras.optimizers.Adam(1e-3),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    model.fit(
-        data.from_numpy(x, y, batch_size=32, seed=seed, drop_remainder=False),
-        epochs=epochs,
-        verbose=0,
-        shuffle=False,
-    )
-    x_ref, y_ref = split["reference"]
-    predicted = np.argmax(model.predict(x_ref, verbose=0), axis=-1)
-    return model, float(np.mean(predicted == y_ref))
-
-
-@_builder("digits_classifier", tag="digits")
-def digits_classifier(output="features", seed=0):
-    """A small CNN judge for 8x8 digit GANs, trained once and cached.
-
-    The first call trains it (about 10 s on a CPU) on the 600-image
-    `"classifier"` part of `keras_gan.data.digits_split(seed)`, which is
-    disjoint from the parts a GAN should train on (`"gan"`) and be compared
-    with (`"reference"`); it classifies the reference part about 97% right.
-    Later calls load it from `cache_dir()`, keyed by this module's recipe
-    version, the Keras version and the seed; a cache entry that fails to
-    load is retrained and replaced.
-
-    Args:
-        output: `"features"` (the 128 penultimate ReLU features, for FD,
-            KID, precision/recall, density/coverage) or `"logits"` (the 10
-            class logits, for `InceptionScore` and class coverage).
-        seed: the split's and the training's seed.
-
-    Returns:
-        A `keras.Model` from `(batch, 8, 8, 1)` digits in [-1, 1]; named
-        `"digits"` (features) or `"digits_logits"`.
-    """
-    if output not in ("features", "logits"):
-        raise ValueError(f"`output` must be 'features' or 'logits'. Received: output={output!r}")
-    path = os.path.join(
-        cache_dir(),
-        f"digits_classifier-v{DIGITS_CLASSIFIER_VERSION}-keras{keras.__version__}-seed{seed}.keras",
-    )
-    model = None
-    if os.path.exists(path):
-        try:
-            model = keras.saving.load_model(path)
-        except Exception as err:  # a corrupt or foreign cache entry: rebuild it
-            warnings.warn(
-                f"Retraining the digits classifier: the cached {path!r} failed to load ({err})",
-                stacklevel=2,
-            )
-    if model is None:
-        model, _ = train_digits_classifier(seed=seed)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        partial = f"{path}.{os.getpid()}.partial.keras"
-        model.save(partial)
-        os.replace(partial, path)  # atomic: a crash never leaves half a file
-    if output == "features":
-        model = keras.Model(model.input, model.get_layer("features").output, name="digits")
-    model.trainable = False
-    return _tag(model, "digits_classifier", output=output, seed=seed)
+        return getattr(evaluation, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,10 +4,11 @@ import keras
 from keras import layers
 
 from keras_gan import _checks
+from keras_gan.layers import MinibatchStdDev
 from keras_gan.models import conditioning
 
 
-def _base_size(image_size):
+def base_size(image_size):
     """The first feature map's size and the number of stride-2 stages: halve
     while even and above 7 (8 -> 4, 28 -> 7, 32 -> 4, 64 -> 4)."""
     size, doublings = _checks.integer(image_size, "image_size", minimum=4), 0
@@ -41,7 +42,7 @@ def dcgan_generator(
         A `keras.Model` from `(batch, latent_dim)` to
         `(batch, image_size, image_size, channels)` in [-1, 1].
     """
-    base, doublings = _base_size(image_size)
+    base, doublings = base_size(image_size)
     latent_dim = _checks.integer(latent_dim, "latent_dim")
     channels = _checks.integer(channels, "channels")
     width = _checks.integer(width, "width")
@@ -68,6 +69,8 @@ def dcgan_discriminator(
     spectral_norm=False,
     dropout=0.0,
     num_classes=None,
+    pack=1,
+    minibatch_stddev=None,
     name="discriminator",
 ):
     """DCGAN discriminator: (Conv2D stride 2, LeakyReLU) x k -> Dense score.
@@ -84,26 +87,35 @@ def dcgan_discriminator(
         dropout: dropout rate after each convolution.
         num_classes: condition on integer labels: the model takes
             `[x, labels]` and adds a projection term (Miyato & Koyama 2018).
+        pack: judge packs of `pack` images side by side on the channel axis
+            (PacGAN; `GAN.compile(pack=...)`): the input has `pack *
+            channels` channels.
+        minibatch_stddev: a group size: a
+            `keras_gan.layers.MinibatchStdDev` feature after the
+            convolutions (ProGAN); None for none.
         name: the model's name.
     """
-    _, doublings = _base_size(image_size)
+    _, doublings = base_size(image_size)
     image_size = int(image_size)
     channels = _checks.integer(channels, "channels")
     width = _checks.integer(width, "width")
     dropout = _checks.fraction(dropout, "dropout")
     num_classes = conditioning.check_num_classes(num_classes)
+    pack = _checks.integer(pack, "pack")
 
     def wrap(layer):
         return layers.SpectralNormalization(layer) if spectral_norm else layer
 
     inputs, x, labels = conditioning.discriminator_inputs(
-        (image_size, image_size, channels), num_classes
+        (image_size, image_size, channels * pack), num_classes
     )
     for i in range(doublings):
         x = wrap(layers.Conv2D(width * 2**i, 4, strides=2, padding="same"))(x)
         x = layers.LeakyReLU(0.2)(x)
         if dropout:
             x = layers.Dropout(dropout)(x)
+    if minibatch_stddev:
+        x = MinibatchStdDev(minibatch_stddev)(x)
     x = layers.Flatten()(x)
     outputs = conditioning.score(x, labels, num_classes, wrap if spectral_norm else None)
     return keras.Model(inputs, outputs, name=name)

@@ -4,6 +4,7 @@ import keras
 from keras import layers
 
 from keras_gan import _checks
+from keras_gan.layers import MinibatchStdDev
 from keras_gan.models import conditioning
 
 
@@ -45,7 +46,13 @@ def mlp_generator(
 
 
 def mlp_discriminator(
-    input_dim, hidden_units=(128, 128), negative_slope=0.2, num_classes=None, name="discriminator"
+    input_dim,
+    hidden_units=(128, 128),
+    negative_slope=0.2,
+    num_classes=None,
+    pack=1,
+    minibatch_stddev=None,
+    name="discriminator",
 ):
     """An MLP discriminator `x -> score` with LeakyReLU and a linear output.
 
@@ -58,13 +65,22 @@ def mlp_discriminator(
         negative_slope: LeakyReLU slope.
         num_classes: condition on integer labels: the model takes
             `[x, labels]` and adds a projection term (Miyato & Koyama 2018).
+        pack: judge packs of `pack` samples side by side (PacGAN;
+            `GAN.compile(pack=...)`): the input has `pack * input_dim`
+            values.
+        minibatch_stddev: a group size: a
+            `keras_gan.layers.MinibatchStdDev` feature before the last
+            hidden layer (ProGAN); None for none.
         name: the model's name.
     """
     input_dim = _checks.integer(input_dim, "input_dim")
     hidden_units = _checks.integers(hidden_units, "hidden_units")
     num_classes = conditioning.check_num_classes(num_classes)
-    inputs, x, labels = conditioning.discriminator_inputs((input_dim,), num_classes)
-    for units in hidden_units:
+    pack = _checks.integer(pack, "pack")
+    inputs, x, labels = conditioning.discriminator_inputs((input_dim * pack,), num_classes)
+    for i, units in enumerate(hidden_units):
+        if minibatch_stddev and i == len(hidden_units) - 1:
+            x = MinibatchStdDev(minibatch_stddev)(x)
         x = layers.Dense(units)(x)
         x = layers.LeakyReLU(negative_slope)(x)
     return keras.Model(inputs, conditioning.score(x, labels, num_classes), name=name)

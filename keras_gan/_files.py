@@ -1,0 +1,145 @@
+"""Atomic writes: every file and folder the library writes is either the old
+complete one or the new complete one, whenever the process dies.
+
+A file is written under a temporary name in its own folder (keeping its
+extension, which Keras and image encoders read), flushed to disk with
+`fsync`, and moved over the old one with `os.replace`, which POSIX makes
+atomic; the folder is synced too, so the new name survives a power cut. A
+temporary file left by a process that died mid-write is removed by the next
+write of the same file.
+"""
+
+import contextlib
+import json
+import os
+import re
+import secrets
+import shutil
+
+# Temporary names: ".<name>.<pid>-<token>.partial<extension>".
+_PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]+\.partial")
+
+
+def extension(name):
+    """The extension a file name must keep (`.weights.h5`, `.keras`, ...)."""
+    if name.endswith(".weights.h5"):
+        return ".weights.h5"
+    return os.path.splitext(name)[1]
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def partial_leftovers(folder, name=None):
+    """The temporary files and folders under `folder` (of `name`, or of any
+    file) that a process which died mid-write left behind."""
+    found = []
+    for entry in os.listdir(folder) if os.path.isdir(folder) else ():
+        match = _PARTIAL.match(entry)
+        if match and (name is None or match["name"] == name) and not _alive(int(match["pid"])):
+            found.append(os.path.join(folder, entry))
+    return sorted(found)
+
+
+def _remove(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def fsync_path(path):
+    """Flushes a file, or a folder's entries, to disk."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if os.path.isdir(path) else 0)
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root):
+    for folder, _, files in os.walk(root):
+        for name in files:
+            fsync_path(os.path.join(folder, name))
+        fsync_path(folder)
+
+
+def _temporary(path, is_folder=False):
+    path = os.path.abspath(os.fspath(path))
+    folder, name = os.path.split(path)
+    os.makedirs(folder, exist_ok=True)
+    for leftover in partial_leftovers(folder, name):
+        _remove(leftover)
+    suffix = "" if is_folder else extension(name)
+    token = secrets.token_hex(4)
+    return path, folder, os.path.join(folder, f".{name}.{os.getpid()}-{token}.partial{suffix}")
+
+
+@contextlib.contextmanager
+def atomic_path(path):
+    """A context giving a temporary path to write the file `path` to; on a
+    clean exit the file is synced and moved over `path` (atomically), on an
+    error the temporary file is removed and `path` is left as it was.
+
+    Example:
+
+    ```python
+    with atomic_path("run.keras") as temporary:
+        model.save(temporary)
+    ```
+    """
+    path, folder, temporary = _temporary(path)
+    try:
+        yield temporary
+        fsync_path(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
+    fsync_path(folder)
+
+
+@contextlib.contextmanager
+def atomic_folder(path):
+    """A context giving a temporary folder to build the folder `path` in
+    (a SavedModel); on a clean exit its files are synced and it takes the
+    place of `path`. An existing `path` is moved aside first and removed
+    after: a crash between the two renames leaves the old folder beside
+    `path`, under a temporary name."""
+    path, folder, temporary = _temporary(path, is_folder=True)
+    os.makedirs(temporary)
+    try:
+        yield temporary
+        _fsync_tree(temporary)
+        old = None
+        if os.path.lexists(path):
+            old = f"{_temporary(path, is_folder=True)[2]}.old"
+            os.replace(path, old)
+        os.replace(temporary, path)
+    except BaseException:
+        _remove(temporary)
+        raise
+    fsync_path(folder)
+    if old is not None:
+        _remove(old)
+
+
+def write_json(path, value, **kwargs):
+    """`json.dump(value)` to `path`, atomically (`kwargs`: `json.dump`'s)."""
+    with atomic_path(path) as temporary, open(temporary, "w") as f:
+        json.dump(value, f, **kwargs)
+
+
+def write_bytes(path, data):
+    """`data` to the file `path`, atomically."""
+    with atomic_path(path) as temporary, open(temporary, "wb") as f:
+        f.write(data)

@@ -1,0 +1,106 @@
+"""The functions `fit` and `evaluate` call (a mixin of `GAN`): the
+backend's train function, remade when a network's `trainable` flag changed,
+with the host-side batch checks the backend needs; and `fit`'s callbacks."""
+
+import inspect
+
+import keras
+
+from keras_gan import backend
+from keras_gan.callbacks import SampleGrid, TerminateOnNaN
+
+
+class StepFunctions:
+    """`make_train_function`, `make_test_function` and `fit` of `GAN`."""
+
+    def make_train_function(self, force=False):
+        """Keras' `make_train_function`, with the backend's leaner one-step
+        function where it has one (see `keras_gan.backend`).
+
+        `fit` and `train_on_batch` call this first. The function is made
+        again when a network's `trainable` flags changed since it was made
+        (a traced TensorFlow step keeps the variables it was traced with), so
+        `gan.discriminator.trainable = False` between two `fit` calls freezes
+        the discriminator without a new `compile`."""
+        trainable = self._trainable_signature()
+        if (
+            self.train_function is not None
+            and not force
+            and trainable == self._train_function_trainable[0]
+        ):
+            return self.train_function
+        self._train_function_trainable[0] = trainable
+        function = backend.make_train_function(self)
+        if function is None:
+            super().make_train_function(force=True)
+            function = self.train_function
+        self.train_function = backend.guard_step_function(self, function)
+        return self.train_function
+
+    def make_test_function(self, force=False):
+        """Keras' `make_test_function`, guarded by the backend as the train
+        function is (see `keras_gan.backend.guard_step_function`)."""
+        if self.test_function is not None and not force:
+            return self.test_function
+        super().make_test_function(force=True)
+        self.test_function = backend.guard_step_function(self, self.test_function, training=False)
+        return self.test_function
+
+    def _checked_batch(self, data):
+        """`data`, a batch before the step, after the checks that the backend
+        cannot make inside its step: on the host on JAX (see
+        `backend.guard_step_function`), in the graph around an XLA step on
+        TensorFlow."""
+        return data
+
+    def _trainable_signature(self):
+        """Which variables each network trains now; raises if its optimizer
+        was built without some of them (`trainable` set to True after
+        `compile`: Keras optimizers cannot take on new variables)."""
+        signature = []
+        for name, net, optimizer in (
+            ("discriminator", self.discriminator, self.d_optimizer),
+            ("generator", self.generator, self.g_optimizer),
+        ):
+            variables = net.trainable_variables
+            known = {id(v) for v in getattr(optimizer, "_trainable_variables", variables)}
+            unknown = [v.path for v in variables if id(v) not in known]
+            if unknown:
+                raise ValueError(
+                    f"The {name} has trainable variables its optimizer was not built for "
+                    f"({len(unknown)} of {len(variables)}, e.g. {unknown[0]!r}): its "
+                    "`trainable` flag was set to True after `compile`, and a Keras "
+                    "optimizer cannot take on new variables. Call `gan.compile(...)` again "
+                    f"with a new {name} optimizer. Received: {name}.trainable="
+                    f"{net.trainable}"
+                )
+            signature.append(tuple(id(v) for v in variables))
+        return tuple(signature)
+
+    def fit(self, *args, callbacks=None, **kwargs):
+        """`keras.Model.fit`; a `keras.callbacks.TerminateOnNaN` among the
+        callbacks is upgraded to `keras_gan.callbacks.TerminateOnNaN`, which
+        watches the GAN's losses (there is no `loss` log) and names the one
+        that went non-finite, and a `keras_gan.callbacks.SampleGrid` writes
+        its pictures to a `keras.callbacks.TensorBoard` among them too.
+
+        With `verbose=0`, no callback implementing a batch hook, and a
+        `tf.data.Dataset` or `steps_per_epoch`, Keras' per-step callback
+        dispatch is skipped (it converts each step's logs to Python numbers
+        for nobody). A `keras.callbacks.CallbackList` passed as `callbacks`
+        is used as it is."""
+        if not isinstance(callbacks, keras.callbacks.CallbackList):
+            given = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
+            SampleGrid.link_tensorboard(given)
+            fit_args = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
+            fit_args.apply_defaults()
+            arguments = fit_args.arguments
+            callbacks = backend.fit_callback_list(
+                self,
+                given,
+                x=arguments["x"],
+                epochs=arguments["epochs"],
+                verbose=arguments["verbose"],
+                steps_per_epoch=arguments["steps_per_epoch"],
+            )
+        return super().fit(*args, callbacks=callbacks, **kwargs)

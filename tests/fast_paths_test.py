@@ -1,0 +1,120 @@
+"""The speed-ups on private APIs (`keras_gan.backend.fast_paths`): their
+internals are where they expect them, each switch falls back to the public
+path, and training is the same bits either way."""
+
+import os
+import subprocess
+import sys
+import warnings
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gan
+from keras_gan.backend import fast_paths
+
+BACKEND = keras.backend.backend()
+OF_THIS_BACKEND = [
+    name for name in fast_paths.SPEED_UPS if fast_paths._BACKEND_OF.get(name, BACKEND) == BACKEND
+]
+
+
+def test_the_internals_of_every_speed_up_are_in_place():
+    missing = fast_paths.missing_internals()
+    assert not missing, (
+        f"Keras {keras.__version__} (backend {BACKEND}) moved internals that keras_gan's "
+        f"speed-ups rely on; they fall back to the public path, slower: {missing}. Update "
+        "keras_gan/backend/fast_paths.py, or delete the speed-up."
+    )
+
+
+def train(seed=0):
+    keras.utils.set_random_seed(seed)
+    generator = keras_gan.models.mlp_generator(3, 2, hidden_units=(8,))
+    discriminator = keras_gan.models.mlp_discriminator(2, hidden_units=(8,))
+    gan = keras_gan.GAN(generator, discriminator, seed=seed)
+    gan.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    data = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+    dataset = keras_gan.data.from_numpy(data, batch_size=16, seed=0)
+    history = gan.fit(dataset, epochs=2, verbose=0, shuffle=False)
+    return gan, history.history
+
+
+@pytest.mark.parametrize("name", OF_THIS_BACKEND)
+def test_each_switch_trains_the_same_bits_on_the_public_path(name):
+    gan, history = train()
+    with fast_paths.switched(**{name: False}):
+        assert not fast_paths.enabled(name)
+        public, public_history = train()
+    assert fast_paths.enabled(name)
+    for fast, slow in zip(gan.weights, public.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(fast), np.asarray(slow))
+    assert history == public_history
+
+
+def test_switched_off_speed_ups_take_the_public_path():
+    gan, _ = train()
+    with fast_paths.switched(tf_train_function=False, batchless_callbacks=False):
+        assert fast_paths.tf_train_function(gan) is None  # Keras' own train function
+        given = [keras.callbacks.History()]
+        assert fast_paths.fit_callback_list(gan, given, None, 1, 0, 4) is given
+    with fast_paths.switched(torch_normal_draw=False, torch_add_to=False):
+        assert fast_paths.torch_normal_draw((2, 3), gan.seed_generator) is None
+        assert fast_paths.torch_add_to(gan.logs_tracker.totals, [0.0] * 5) is None
+    assert isinstance(
+        fast_paths.fit_callback_list(gan, [], None, 1, 0, 4), fast_paths.BatchlessCallbackList
+    )
+
+
+def test_moved_internals_turn_the_speed_up_off_with_a_warning(monkeypatch):
+    monkeypatch.setitem(
+        fast_paths._INTERNALS, "batchless_callbacks", (("keras.callbacks", "NoSuchThing"),)
+    )
+    monkeypatch.setattr(fast_paths, "_missing", {})
+    with pytest.warns(UserWarning, match=rf"batchless_callbacks.*Keras {keras.__version__}"):
+        assert not fast_paths.enabled("batchless_callbacks")
+    assert fast_paths.missing_internals()["batchless_callbacks"] == ["keras.callbacks:NoSuchThing"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gan, _ = train()  # trains on the public path
+    assert not [w for w in caught if "speed-up" in str(w.message)]  # warned once
+    assert np.isfinite(gan.generate(2, seed=0)).all()
+
+
+@pytest.mark.parametrize(
+    "setting,off",
+    [
+        ("", ()),
+        ("all", ()),
+        ("none", fast_paths.SPEED_UPS),
+        ("-tf_bound_call, -torch_add_to", ("tf_bound_call", "torch_add_to")),
+    ],
+)
+def test_the_environment_switches(monkeypatch, setting, off):
+    monkeypatch.setenv("KERAS_GAN_FAST_PATHS", setting)
+    switches = fast_paths._from_environment()
+    assert {name for name, on in switches.items() if not on} == set(off)
+
+
+def test_an_unknown_switch_is_named(monkeypatch):
+    monkeypatch.setenv("KERAS_GAN_FAST_PATHS", "-tf_bound_cal")
+    with pytest.raises(ValueError, match="tf_bound_cal"):
+        fast_paths._from_environment()
+    with pytest.raises(ValueError, match="Received: 'nope'"):
+        fast_paths.set_enabled("nope", False)
+
+
+def test_the_switch_is_read_from_the_environment_at_import():
+    code = (
+        "from keras_gan.backend import fast_paths\n"
+        "print(sorted(n for n in fast_paths.SPEED_UPS if not fast_paths._switches[n]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, KERAS_GAN_FAST_PATHS="-batchless_callbacks"),
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "['batchless_callbacks']"
