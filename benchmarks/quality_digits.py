@@ -1,28 +1,37 @@
-"""Sample quality of the default digits DCGAN, between a floor and a ceiling.
+"""Sample quality of the digits recipes between a floor and a ceiling, on all
+of the GAN's digits and on a quarter and a tenth of them.
 
 The 1,797 embedded digits are cut into three disjoint parts
-(`keras_gan.data.digits_split`): the evaluator's CNN trains on 600, the GAN
-and the floor on 797, and 400 held-out digits are the reference every row is
+(`keras_gan.data.digits_split`): the evaluator's CNN trains on 600, the GANs
+and the floor on 797 (or a stratified subset: `--fractions 1 0.25 0.1` gives
+797, 200 and 80), and 400 held-out digits are the reference every row is
 scored against, in the classifier's feature space
-(`keras_gan.evaluation.digits_scores`):
+(`keras_gan.evaluation.digits_scores`).
 
-- GAN: `keras_gan.recipes.digits_gan(...)` trained on the GAN part: by
-  default the MLP recipe (2x512 MLPs, learning rate 4e-4 decayed to 0 along a
-  cosine over 3,000 epochs, generator EMA with a half-life of 20,000 images);
-  `--architecture dcgan --width 64 --lr 2e-4 --epochs 300 --constant-lr
-  --ema 0` is the DCGAN of `make demo`;
-- floor: a 40-component Gaussian mixture (scikit-learn, diagonal
-  covariances) fitted on the same pixels, its samples clipped to [-1, 1];
-- for reference, the same mixture with full covariances: 40 full 64x64
-  covariances on 797 digits rest on ~20 digits each, so it samples within the
-  span of a few training digits (close to memorizing them);
-- ceiling: 400 real digits of the GAN part, scored as if generated.
+GAN rows (`--rows`), each trained on each fraction for each seed:
+- `image`: `keras_gan.recipes.image_gan((8, 8, 1))`, the image recipe, with
+  its DiffAugment (translation, cutout);
+- `image_noaug`: the same without augmentation;
+- `image_ada`: the same with `keras_gan.augment.AdaptiveAugment` (its final
+  `p` is printed per run);
+- `mlp`: `recipes.digits_gan(architecture="mlp")`, 2x512 MLPs, learning rate
+  4e-4 decayed over 3,000 epochs, generator EMA (the earlier best recipe);
+- `dcgan`: `recipes.digits_gan()`, the earlier DCGAN of `make demo`.
 
-    python benchmarks/quality_digits.py [--seeds 0 1 2] [--architecture mlp|dcgan]
-        [--epochs 3000] [--width 512] [--lr 4e-4] [--ema 20000] [--constant-lr]
+Baseline rows (on all 797 digits): the floor, a 40-component Gaussian mixture
+(scikit-learn, diagonal covariances) fitted on the pixels, its samples clipped
+to [-1, 1]; for reference the same mixture with full covariances (40 full
+64x64 covariances on 797 digits rest on ~20 digits each: close to memorizing
+them); and the ceiling, 400 real digits of the GAN part scored as if
+generated.
 
-Target: the GAN beats the floor on both precision and recall, with 10/10
-classes covered.
+    python benchmarks/quality_digits.py [--seeds 0 1 2] [--rows image image_noaug]
+        [--fractions 1 0.25 0.1] [--steps N]
+
+Targets: on all digits the image recipe beats the floor on precision and
+recall with 10/10 classes and a mean FD <= 5.5; with augmentation the FD at
+25% of the data is at most 1.5x the FD at 100%, and at 10% augmentation cuts
+the FD of the recipe without it by at least a third.
 """
 
 import argparse
@@ -34,79 +43,107 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 import keras_gan  # noqa: E402
 from keras_gan import data, evaluation, recipes  # noqa: E402
 
 COLUMNS = ("precision", "recall", "density", "coverage", "fd", "classes_covered", "label_kl")
+ROWS = ("image", "image_noaug", "image_ada", "mlp", "dcgan")
+BATCH = 64
+# Train steps of 64 per row by default: the earlier recipes' 3,000 and 300
+# epochs of the 797 digits (12 steps each).
+STEPS = {"image": 4800, "image_noaug": 4800, "image_ada": 4800, "mlp": 36_000, "dcgan": 3600}
 
 
-def gan_samples(split, n, seed, recipe):
-    keras.utils.set_random_seed(seed)
-    x, _ = split["gan"]
-    batch_size = 64
-    total_steps = recipe["epochs"] * (len(x) // batch_size)
-    gan = recipes.digits_gan(
-        seed=seed,
-        architecture=recipe["architecture"],
-        width=recipe["width"],
-        learning_rate=recipe["lr"],
-        total_steps=None if recipe["constant_lr"] else total_steps,
+def subset(x, y, fraction, seed):
+    """A label-stratified `fraction` of `(x, y)`: `ceil(fraction * len(x))`
+    samples (200 and 80 of 797 for a quarter and a tenth; all for 1)."""
+    if fraction >= 1:
+        return x, y
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(
+        np.arange(len(x)), train_size=int(np.ceil(fraction * len(x))), stratify=y, random_state=seed
     )
+    keep = np.sort(keep)
+    return x[keep], y[keep]
+
+
+def build(row, seed, steps):
+    if row.startswith("image"):
+        augmentation = {
+            "image": "translation,cutout",
+            "image_noaug": None,
+            "image_ada": keras_gan.augment.AdaptiveAugment(),
+        }[row]
+        return recipes.image_gan((8, 8, 1), seed=seed, total_steps=steps, augmentation=augmentation)
+    if row == "mlp":
+        return recipes.digits_gan(
+            seed=seed, architecture="mlp", width=512, learning_rate=4e-4, total_steps=steps
+        )
+    return recipes.digits_gan(seed=seed)
+
+
+def train(row, images, seed, steps):
+    """Trains a row's GAN for `steps` steps of 64; returns `(gan, history, seconds)`."""
+    keras.utils.set_random_seed(seed)
+    gan = build(row, seed, steps)
     callbacks = [keras.callbacks.TerminateOnNaN()]
-    if recipe["ema"]:
-        callbacks.append(keras_gan.callbacks.GeneratorEMA(half_life_images=recipe["ema"]))
+    if row == "mlp":
+        callbacks.append(keras_gan.callbacks.GeneratorEMA(half_life_images=20_000))
+    per_epoch = len(images) // BATCH
     start = time.time()
-    gan.fit(
-        data.from_numpy(x, batch_size=batch_size, seed=seed),
-        epochs=recipe["epochs"],
+    history = gan.fit(
+        data.from_numpy(images, batch_size=BATCH, seed=seed).repeat(),
+        epochs=max(steps // per_epoch, 1),
+        steps_per_epoch=min(per_epoch, steps),
         verbose=0,
         shuffle=False,
         callbacks=callbacks,
     )
-    return gan.generate(n, seed=seed), time.time() - start
+    return gan, history.history, time.time() - start
 
 
-DEFAULT_RECIPE = {
-    "architecture": "mlp",
-    "width": 512,
-    "lr": 4e-4,
-    "epochs": 3000,
-    "ema": 20_000,
-    "constant_lr": False,
-}
-
-
-def run(seeds=(0,), recipe=None, n=400, verbose=True):
-    """Scores the rows for each seed; returns {row: [scores per seed]}."""
-    recipe = {**DEFAULT_RECIPE, **(recipe or {})}
+def run(seeds=(0,), rows=("image",), fractions=(1.0,), steps=None, n=400, verbose=True):
+    """Scores each row on each fraction for each seed (`steps` steps of 64,
+    or the row's `STEPS`), and the baselines; returns `({row name: [scores
+    per seed]}, {row name: [final augment_p]})`."""
     split = data.digits_split(seed=0)
     reference, _ = split["reference"]
-    rows = {
-        "GAN (recipes.digits_gan)": [],
-        "floor: GMM-40 diag": [],
-        "GMM-40 full (memorizer)": [],
-        "ceiling: real": [],
-    }
+    x, y = split["gan"]
+    results, ada_p = {}, {}
+    for row in rows:
+        for fraction in fractions:
+            images, _ = subset(x, y, fraction, seed=0)
+            name = f"{row} @ {len(images)}"
+            for seed in seeds:
+                row_steps = steps or STEPS[row]
+                gan, history, seconds = train(row, images, seed, row_steps)
+                scores = evaluation.digits_scores(gan.generate(n, seed=seed), reference)
+                results.setdefault(name, []).append(scores)
+                if "augment_p" in history:
+                    ada_p.setdefault(name, []).append(history["augment_p"][-1])
+                if verbose:
+                    extra = f", p {history['augment_p'][-1]:.3f}" if "augment_p" in history else ""
+                    print(
+                        f"{name} seed {seed}: FD {scores['fd']:.2f}, precision "
+                        f"{scores['precision']:.3f}, recall {scores['recall']:.3f}{extra} "
+                        f"({row_steps} steps, {seconds:.0f} s)",
+                        flush=True,
+                    )
     for seed in seeds:
-        fake, seconds = gan_samples(split, n, seed, recipe)
-        if verbose:
-            print(
-                f"seed {seed}: GAN trained {recipe['epochs']} epochs in {seconds:.0f} s",
-                flush=True,
-            )
-        rows["GAN (recipes.digits_gan)"].append(evaluation.digits_scores(fake, reference))
         baselines = evaluation.digits_baselines(n, seed)
-        rows["floor: GMM-40 diag"].append(baselines["floor"])
-        rows["ceiling: real"].append(baselines["ceiling"])
+        results.setdefault("floor: GMM-40 diag", []).append(baselines["floor"])
+        results.setdefault("ceiling: real", []).append(baselines["ceiling"])
         full = evaluation.digits_baselines(n, seed, covariance_type="full")
-        rows["GMM-40 full (memorizer)"].append(full["floor"])
-    return rows
+        results.setdefault("GMM-40 full (memorizer)", []).append(full["floor"])
+    return results, ada_p
 
 
-def table(rows):
+def table(results):
     lines = [f"{'':28s}" + "".join(f"{c:>16s}" for c in COLUMNS)]
-    for name, runs in rows.items():
+    for name, runs in results.items():
         cells = []
         for c in COLUMNS:
             values = [r[c] for r in runs]
@@ -120,35 +157,28 @@ def table(rows):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--rows", nargs="+", choices=ROWS, default=["image", "image_noaug"])
+    parser.add_argument("--fractions", type=float, nargs="+", default=[1.0])
+    parser.add_argument("--steps", type=int, help="train steps of 64 (default: each row's)")
     parser.add_argument("--n", type=int, default=400, help="samples per row")
-    parser.add_argument("--architecture", choices=["mlp", "dcgan"], default="mlp")
-    parser.add_argument("--epochs", type=int, default=DEFAULT_RECIPE["epochs"])
-    parser.add_argument("--width", type=int, default=DEFAULT_RECIPE["width"])
-    parser.add_argument("--lr", type=float, default=DEFAULT_RECIPE["lr"])
-    parser.add_argument("--ema", type=float, default=DEFAULT_RECIPE["ema"], help="0: none")
-    parser.add_argument("--constant-lr", action="store_true", help="no cosine decay")
     args = parser.parse_args(argv)
-    recipe = {
-        "architecture": args.architecture,
-        "width": args.width,
-        "lr": args.lr,
-        "epochs": args.epochs,
-        "ema": args.ema,
-        "constant_lr": args.constant_lr,
-    }
-    print(f"recipe: {recipe}")
-    rows = run(args.seeds, recipe, args.n)
+    results, ada_p = run(args.seeds, args.rows, args.fractions, args.steps, args.n)
     print(f"\n{args.n} samples per row vs 400 held-out digits; mean over seeds {args.seeds}")
-    print(table(rows))
-    gan, floor = rows["GAN (recipes.digits_gan)"], rows["floor: GMM-40 diag"]
+    print(table(results))
+    for name, values in ada_p.items():
+        print(f"ADA's final p, {name}: {', '.join(f'{p:.3f}' for p in values)}")
     mean = lambda runs, c: statistics.mean(r[c] for r in runs)  # noqa: E731
-    beats = all(mean(gan, c) > mean(floor, c) for c in ("precision", "recall"))
-    print(
-        f"\nGAN beats the floor on precision and recall: {'yes' if beats else 'NO'}; "
-        f"classes covered {mean(gan, 'classes_covered'):.1f}/10 "
-        f"(keras_gan {keras_gan.__version__})"
-    )
-    return rows
+    floor = results["floor: GMM-40 diag"]
+    for name, runs in results.items():
+        if "@" not in name:
+            continue
+        beats = all(mean(runs, c) > mean(floor, c) for c in ("precision", "recall"))
+        print(
+            f"{name}: beats the floor on precision and recall: {'yes' if beats else 'NO'}; "
+            f"classes covered {mean(runs, 'classes_covered'):.1f}/10, FD {mean(runs, 'fd'):.2f}"
+        )
+    print(f"(keras_gan {keras_gan.__version__})")
+    return results, ada_p
 
 
 if __name__ == "__main__":

@@ -539,8 +539,7 @@ def suite():
     )
     header = f"{'model':50s}{'XLA':>5s}{'fit steps/s':>13s}{'loop steps/s':>14s}"
     print(
-        header
-        + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}{'paired range':>13s}"
+        header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}{'paired range':>13s}"
     )
     rows = []
     for extra in suite_configs(backend, bool(tf.config.list_physical_devices("GPU"))):
@@ -567,12 +566,16 @@ def main(argv=None):
     args = parse(argv)
     if args.suite:
         return suite()
+    if args.only:
+        mib, kind = only(args)
+        print(json.dumps({"memory_mib": mib, "kind": kind}) if args.json else f"{kind} {mib} MiB")
+        return mib
+    result = measure_switch(args) if args.switch else measure(args)
+    if args.json:
+        print(json.dumps(result | {"describe": describe(args)}))
+        return result
     if args.switch:
-        result = measure_switch(args)
         low, high, coverage = result["paired_interval"]
-        if args.json:
-            print(json.dumps(result | {"describe": describe(args)}))
-            return result
         print(
             f"{describe(args)}, {args.steps} steps x {args.repeats} alternating fits, backend "
             f"{keras.backend.backend()}, XLA {'on' if jit_compile(args) else 'off'}, device "
@@ -581,14 +584,6 @@ def main(argv=None):
             f"{statistics.median(result['paired']):.3f}, {100 * coverage:.0f}% interval "
             f"{low:.3f}-{high:.3f}"
         )
-        return result
-    if args.only:
-        mib, kind = only(args)
-        print(json.dumps({"memory_mib": mib, "kind": kind}) if args.json else f"{kind} {mib} MiB")
-        return mib
-    result = measure(args)
-    if args.json:
-        print(json.dumps(result | {"describe": describe(args)}))
         return result
     print(
         f"{describe(args)}, {args.steps} steps x {args.repeats} alternating runs, "

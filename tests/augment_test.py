@@ -148,11 +148,12 @@ def test_ada_moves_p_by_hand():
     assert float(ada.p) == pytest.approx(1 - 8 / 1000)
 
 
-def digits_gan(aug=None, **compile_kwargs):
+def digits_gan(aug=None, width=8, **compile_kwargs):
+    """A small 8x8 DCGAN (latent size = width), Adam 2e-3, augmented by `aug`."""
     keras.utils.set_random_seed(0)
     gan = keras_gan.GAN(
-        keras_gan.models.dcgan_generator(8, 8, width=8),
-        keras_gan.models.dcgan_discriminator(8, width=8),
+        keras_gan.models.dcgan_generator(width, 8, width=width),
+        keras_gan.models.dcgan_discriminator(8, width=width),
         seed=0,
     )
     gan.compile(
@@ -233,17 +234,7 @@ def test_translation_does_not_leak_into_the_samples():
     height = rng.uniform(0.6, 1.0, size=(2048, 1, 1))
     blobs = height * np.exp(-((rows - 3.5) ** 2 + (cols - 3.5) ** 2) / (2 * width**2))
     data = (blobs * 2 - 1).astype("float32")[..., None]
-    keras.utils.set_random_seed(0)
-    gan = keras_gan.GAN(
-        keras_gan.models.dcgan_generator(16, 8, width=16),
-        keras_gan.models.dcgan_discriminator(8, width=16),
-        seed=0,
-    )
-    gan.compile(
-        keras.optimizers.Adam(2e-3, beta_1=0.5),
-        keras.optimizers.Adam(2e-3, beta_1=0.5),
-        augment=augment.DiffAugment("translation"),
-    )
+    gan = digits_gan(augment.DiffAugment("translation"), width=16)
     gan.fit(
         keras_gan.data.from_numpy(data, batch_size=64, seed=0), epochs=10, verbose=0, shuffle=False
     )
@@ -341,3 +332,53 @@ def test_a_collapse_is_visible_to_a_packed_or_minibatch_discriminator_only(
         assert accuracy <= 0.8, accuracy
     else:
         assert accuracy >= 0.9, accuracy
+
+
+ADA_RUN = r"""
+import json, sys
+import keras, numpy as np
+if keras.backend.backend() == "tensorflow":
+    import tensorflow as tf
+    # Bit-exact across processes: the graphs as traced (see saving_test).
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
+import keras_gan
+from tests.augment_test import DIGITS, digits_gan
+
+path, jit, mode = sys.argv[1], sys.argv[2] == "1", sys.argv[3]
+
+def fit(gan):
+    gan.fit(DIGITS, batch_size=32, epochs=1, verbose=0, shuffle=False)
+
+if mode == "save":
+    gan = digits_gan(keras_gan.augment.AdaptiveAugment(ramp_images=500, interval=1),
+                     jit_compile=jit)
+    fit(gan)
+    gan.save(path)
+    fit(gan)  # the uninterrupted run goes on
+else:
+    gan = keras_gan.saving.load_model(path)
+    fit(gan)
+state = [np.asarray(v).tolist() for v in gan.variables]
+print("RESULT" + json.dumps({"p": float(gan.augment.p), "state": state}))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "jit",
+    [
+        False,
+        pytest.param(
+            True, marks=pytest.mark.tensorflow_only("jit_compile=True: XLA on TensorFlow")
+        ),
+    ],
+)
+def test_ada_resumes_p_and_the_weights_bitwise_in_a_fresh_process(tmp_path, jit):
+    from tests.scripts import run_python
+
+    path = tmp_path / "ada.keras"
+    uninterrupted = run_python(ADA_RUN, path, int(jit), "save")
+    resumed = run_python(ADA_RUN, path, int(jit), "load")
+    assert 0 < uninterrupted["p"] < 1  # p moved, and kept moving after the save
+    assert resumed["p"] == uninterrupted["p"]
+    assert resumed["state"] == uninterrupted["state"]

@@ -4,8 +4,10 @@ side by side in one process, never asserted here (timings are noisy)."""
 import pathlib
 
 import keras
+import numpy as np
 import pytest
 
+import keras_gan
 from tests.scripts import load_script
 
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
@@ -101,18 +103,26 @@ def test_speed_suite_rows_per_device():
 
 @pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
 @pytest.mark.slow
-def test_quality_digits_rows():
+def test_quality_digits_rows(capsys):
     quality = load("quality_digits")
-    rows = quality.run(seeds=(0,), recipe={"epochs": 1, "width": 32}, n=100, verbose=False)
-    assert set(rows) == {
-        "GAN (recipes.digits_gan)",
+    results, ada_p = quality.run(
+        seeds=(0,), rows=("image_ada", "dcgan"), fractions=(1.0, 0.1), steps=2, n=100, verbose=False
+    )
+    assert set(results) == {
+        "image_ada @ 797",
+        "image_ada @ 80",
+        "dcgan @ 797",
+        "dcgan @ 80",
         "floor: GMM-40 diag",
         "GMM-40 full (memorizer)",
         "ceiling: real",
     }
-    table = quality.table(rows)
+    assert set(ada_p) == {"image_ada @ 797", "image_ada @ 80"}
+    table = quality.table(results)
     assert "precision" in table and "ceiling: real" in table
-    assert rows["ceiling: real"][0]["precision"] > rows["GAN (recipes.digits_gan)"][0]["precision"]
+    assert results["ceiling: real"][0]["precision"] > results["image_ada @ 80"][0]["precision"]
+    images, labels = quality.subset(*keras_gan.data.digits_split(0)["gan"], 0.25, seed=0)
+    assert len(images) == 200 and np.bincount(labels).min() >= 19  # stratified
 
 
 @pytest.mark.tensorflow_only("benchmarks tf.distribute.MirroredStrategy")
@@ -145,3 +155,27 @@ def test_quality_toy_table_beside_pacgan():
     table = quality.table(results)
     assert "PacGAN2" in table and "PacGAN4" in table and "keras_gan hinge (1 seeds)" in table
     assert "ring-8" in table and "grid-25" in table
+
+
+@pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
+@pytest.mark.slow
+def test_quality_stacked_rows(capsys):
+    quality = load("quality_stacked")
+    results = quality.main(
+        ["--seeds", "0", "--steps", "2", "--train", "256", "--rows", "dcgan", "real"]
+    )
+    assert set(results) == {"dcgan", "real"}
+    assert results["real"][0]["modes"] >= 990  # 26,000 stacked held-out digits
+    printed = capsys.readouterr().out
+    assert "published: PacDCGAN2" in printed and "reverse KL" in printed
+
+
+@pytest.mark.tensorflow_only("the speed-ups on private APIs left are TensorFlow's")
+@pytest.mark.slow
+def test_speed_measures_a_speed_up_with_and_without_it(capsys):
+    speed = load("speed")
+    switch = "tf_bound_call"
+    tiny = ["--model", "mlp", "--steps", "3", "--repeats", "2", "--batch-size", "32"]
+    result = speed.main([*tiny, "--switch", switch])
+    assert result["switch"] == switch and len(result["paired"]) == 2
+    assert f"speed-up {switch}: throughput on / off" in capsys.readouterr().out

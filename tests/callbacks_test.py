@@ -296,17 +296,6 @@ def ring_dataset(n=64, batch=16):
     return tf.data.Dataset.from_tensor_slices(keras_gan.data.ring(n, seed=0)).batch(batch)
 
 
-def test_fit_without_batch_hooks_skips_the_per_batch_dispatch(dispatches):
-    gan = small_gan(image=False)
-    recorder = Recorder()
-    history = gan.fit(ring_dataset(), epochs=2, verbose=0, shuffle=False, callbacks=[recorder])
-    assert dispatches == []
-    # The params Keras' own list gives: 64 samples in batches of 16.
-    assert recorder.seen_params == {"verbose": 0, "epochs": 2, "steps": 4}
-    assert len(history.history["d_loss"]) == 2
-    assert gan.history is history
-
-
 def test_fit_with_a_batch_hook_dispatches_every_batch(dispatches):
     gan = small_gan(image=False)
     recorder = Recorder(batches=True)
@@ -331,14 +320,6 @@ def test_fit_with_validation_calls_test_batch_hooks():
         callbacks=[hook],
     )
     assert ends == [0, 1, 0, 1]
-
-
-def test_fit_keeps_keras_dispatch_with_a_progress_bar_or_arrays(dispatches):
-    gan = small_gan(image=False)
-    gan.fit(ring_dataset(), epochs=1, verbose=2, shuffle=False)
-    assert len(dispatches) == 4
-    gan.fit(keras_gan.data.ring(64, seed=0), batch_size=32, epochs=1, verbose=0)
-    assert len(dispatches) == 6  # arrays: Keras' own list and params
 
 
 def test_fit_uses_a_given_callback_list_as_it_is():

@@ -15,21 +15,9 @@ import pytest
 
 import keras_gan
 from tests.fixtures import make_saved_gans
+from tests.saving_test import graphs_as_traced  # noqa: F401  (autouse: as the fixtures were made)
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures")
-
-
-@pytest.fixture(autouse=True)
-def graphs_as_traced():
-    """As the fixtures were made: TensorFlow runs the graphs as traced."""
-    if keras.backend.backend() != "tensorflow":
-        yield
-        return
-    import tensorflow as tf
-
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
-    yield
-    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": False})
 
 
 @pytest.mark.parametrize("name,conditional", [("gan", False), ("conditional_gan", True)])

@@ -107,3 +107,17 @@ def test_from_tfds_bad_key():
     with tfds.testing.mock_data(num_examples=8, policy=tfds.testing.MockPolicy.USE_CODE):
         with pytest.raises(ValueError, match="no feature 'picture'"):
             data.from_tfds("mnist", image_key="picture")
+
+
+def test_stacked_digits_stack_three_digits_of_one_part():
+    images, modes = data.stacked_digits(500, part="reference", seed=3)
+    assert images.shape == (500, 8, 8, 3) and images.dtype == "float32"
+    assert modes.dtype == "int32" and modes.min() >= 0 and modes.max() < 1000
+    reference, labels = data.digits_split(0)["reference"]
+    index = {x.tobytes(): y for x, y in zip(reference[..., 0], labels, strict=True)}
+    for image, mode in zip(images[:20], modes[:20], strict=True):
+        digits = [index[image[..., k].tobytes()] for k in range(3)]  # each channel a digit
+        assert mode == 100 * digits[0] + 10 * digits[1] + digits[2]
+    again, _ = data.stacked_digits(500, part="reference", seed=3)
+    np.testing.assert_array_equal(images, again)
+    assert len(np.unique(modes)) > 350  # ~1 - (1 - 1/1000)^500 of the modes

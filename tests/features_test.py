@@ -126,3 +126,17 @@ def test_digits_scores_real_against_real_and_noise():
     noise = np.random.default_rng(0).uniform(-1, 1, size=(400, 8, 8, 1)).astype("float32")
     bad = evaluation.digits_scores(noise, reference)
     assert bad["precision"] < 0.2 and bad["fd"] > 10 * good["fd"], bad
+
+
+@pytest.mark.slow
+def test_stacked_modes_of_real_and_collapsed_stacks():
+    real, _ = data.stacked_digits(26_000, part="reference", seed=0)
+    scores = evaluation.stacked_modes(real)
+    assert scores["modes"] >= 995 and scores["reverse_kl"] < 0.1, scores
+    collapsed = np.repeat(real[:1], 100, axis=0)
+    assert evaluation.stacked_modes(collapsed) == {
+        "modes": 1,
+        "reverse_kl": pytest.approx(np.log(1000)),
+    }
+    with pytest.raises(ValueError, match=r"shape=\(4, 8, 8, 1\)"):
+        evaluation.stacked_modes(np.zeros((4, 8, 8, 1)))

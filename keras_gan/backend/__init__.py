@@ -28,16 +28,10 @@ functions, and everything above this package is written in `keras.ops`:
   tf.distribute strategy; `x` where the step sees the global batch).
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
-- `fit_callback_list(model, callbacks, ...)`: the callbacks `GAN.fit`
-  hands Keras.
 - `guard_step_function(model, function, training)`: the train (or test)
   function that `fit` (`evaluate`) calls, with the host-side batch check
   `model._checked_batch` where the backend needs it and the variables'
   values kept when a step raises (JAX's `fit` detaches them meanwhile).
-- `add_to(variable, values)`: `variable += stack(values)` (a list of
-  scalars, or a numpy array): the running means' update.
-- `normal_draw(shape, seed_generator)`: `keras.random.normal(shape,
-  seed=seed_generator)`, the same numbers and the same state advance.
 - `mean_float32(x)`: the mean of all of `x` in float32.
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
@@ -58,7 +52,6 @@ import importlib
 
 import keras
 
-from keras_gan.backend import fast_paths
 from keras_gan.backend.common import ChildScope  # noqa: F401
 
 BACKEND = keras.backend.backend()
@@ -80,13 +73,10 @@ run_test_step = _impl.run_test_step
 replicas = _impl.replicas
 replica_sum = _impl.replica_sum
 make_train_function = _impl.make_train_function
-fit_callback_list = fast_paths.fit_callback_list
 check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels
 guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
-add_to = _impl.add_to
-normal_draw = _impl.normal_draw
 mean_float32 = _impl.mean_float32
 JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64

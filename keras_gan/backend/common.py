@@ -97,21 +97,8 @@ def set_no_global_rng_state(state):
     here, where that dropout draws from the layers' own seed generators."""
 
 
-def add_to(variable, values):
-    """`variable += stack(values)`: `values` is a list of scalar tensors, or
-    a numpy array, of the variable's shape."""
-    if isinstance(values, (list, tuple)):
-        values = ops.stack([ops.cast(v, variable.dtype) for v in values])
-    variable.assign(variable + ops.convert_to_tensor(values, variable.dtype))
-
-
 def mean_float32(x):
     """The mean of all of `x`'s entries (scores, losses or booleans) in
     float32. (`ops.cast` returns a float32 tensor as it is on TensorFlow and
     JAX: no cast op.)"""
     return ops.mean(ops.cast(x, "float32"))
-
-
-def normal_draw(shape, seed_generator, dtype=None):
-    """`keras.random.normal(shape, seed=seed_generator)`."""
-    return keras.random.normal(shape, dtype=dtype, seed=seed_generator)

@@ -1,4 +1,4 @@
-"""Speed-ups built on private Keras, TensorFlow and Keras-PyTorch APIs.
+"""Speed-ups built on private Keras and TensorFlow APIs.
 
 Everything else in keras_gan uses public APIs. Each speed-up here does what
 a public path does, with less per-step overhead, and has its own switch; it
@@ -9,7 +9,7 @@ naming the Keras version, when anything did). What each is worth, measured
 with `benchmarks/speed.py --switch NAME`, is in docs/performance.md.
 
 Switches: `KERAS_GAN_FAST_PATHS=none` turns every speed-up off,
-`KERAS_GAN_FAST_PATHS=-tf_bound_call,-batchless_callbacks` the ones named;
+`KERAS_GAN_FAST_PATHS=-tf_bound_call` the ones named;
 `fast_paths.set_enabled(name, on)` and `fast_paths.switched(name=on)` do it
 in a program.
 
@@ -21,35 +21,23 @@ in a program.
   step is called through its concrete function with the iterator bound to
   its flat inputs once per iterator, skipping the per-call signature lookup
   and argument canonicalization. Public path: calling the `tf.function`.
-- `batchless_callbacks` (every backend): `fit` skips Keras' per-batch
-  callback dispatch (each step's logs converted to Python numbers on a
-  worker thread) when no callback implements a batch hook. Public path:
-  Keras' `CallbackList`.
-- `torch_normal_draw` (PyTorch): the GAN's training noise drawn with
-  `torch.normal` from Keras' seed-generator state, the same numbers and
-  state advance as `keras.random.normal` without its per-call overhead.
-  Public path: `keras.random.normal`.
-- `torch_add_to` (PyTorch): the running means updated in place with one
-  `torch.stack` and one in-place add. Public path: `keras.ops` and
-  `Variable.assign`.
+
+Measured and deleted, the lower bound of their paired interval under 1.03
+on the toy MLP, where per-step overhead weighs most (docs/performance.md):
+skipping Keras' per-batch callback dispatch, PyTorch's noise drawn without
+`keras.random`'s overhead, and the running means updated in place on
+PyTorch.
 """
 
 import contextlib
 import importlib
 import os
-import sys
 import warnings
 import weakref
 
 import keras
 
-SPEED_UPS = (
-    "tf_train_function",
-    "tf_bound_call",
-    "batchless_callbacks",
-    "torch_normal_draw",
-    "torch_add_to",
-)
+SPEED_UPS = ("tf_train_function", "tf_bound_call")
 
 # The private names each speed-up reads: (module, attribute path). A module
 # of another backend than the one running is not imported.
@@ -69,24 +57,8 @@ _INTERNALS = {
             "ConcreteFunction._call_flat",
         ),
     ),
-    "batchless_callbacks": (
-        ("keras.callbacks", "Callback.on_train_batch_begin._is_default"),
-        ("keras.callbacks", "Callback.on_test_batch_end._is_default"),
-    ),
-    "torch_normal_draw": (
-        ("keras.src.backend.common.stateless_scope", "in_stateless_scope"),
-        ("keras.src.backend.torch.core", "get_device"),
-        ("keras.src.backend.torch.core", "to_torch_dtype"),
-        ("keras.src.backend.torch.random", "torch_seed_generator"),
-    ),
-    "torch_add_to": (("keras.src.backend.common.stateless_scope", "in_stateless_scope"),),
 }
-_BACKEND_OF = {
-    "tf_train_function": "tensorflow",
-    "tf_bound_call": "tensorflow",
-    "torch_normal_draw": "torch",
-    "torch_add_to": "torch",
-}
+_BACKEND_OF = {"tf_train_function": "tensorflow", "tf_bound_call": "tensorflow"}
 
 
 def _from_environment():
@@ -268,154 +240,3 @@ def _bound_caller(step_on_iterator):
         return current[1](iterator)
 
     return call
-
-
-# ------------------------------------------------------------------- callbacks
-
-# The per-batch hooks Keras' fit and evaluate loops call on their
-# `CallbackList`; `on_batch_*` are what `Callback`'s default train-batch
-# hooks call.
-_BATCH_HOOKS = {
-    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
-    "test": ("on_test_batch_begin", "on_test_batch_end"),
-}
-
-
-def _implements(callback, hook):
-    """Whether `callback` has its own `hook` (Keras marks `Callback`'s
-    do-nothing hooks `_is_default`, as its `CallbackList` checks)."""
-    return not getattr(getattr(callback, hook, None), "_is_default", False)
-
-
-class BatchlessCallbackList(keras.callbacks.CallbackList):
-    """`keras.callbacks.CallbackList` that skips the per-batch dispatch when
-    no callback implements a batch hook.
-
-    Keras' list, on every train and test batch, converts that batch's logs
-    to Python numbers (on a worker thread) and calls each callback's batch
-    hooks, even when every one is the do-nothing default. This list checks
-    once, at construction, which kinds of batch hooks any callback has, and
-    calls Keras' dispatch only for those.
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._has_batch_hooks = {
-            kind: any(_implements(cb, hook) for cb in self.callbacks for hook in hooks)
-            for kind, hooks in _BATCH_HOOKS.items()
-        }
-
-    def _dispatch_if_hooked(kind, hook):  # builds the methods below
-        def dispatch(self, batch, logs=None):
-            if self._has_batch_hooks[kind]:
-                getattr(keras.callbacks.CallbackList, hook)(self, batch, logs)
-
-        dispatch.__name__ = hook
-        return dispatch
-
-    on_train_batch_begin = _dispatch_if_hooked("train", "on_train_batch_begin")
-    on_train_batch_end = _dispatch_if_hooked("train", "on_train_batch_end")
-    on_test_batch_begin = _dispatch_if_hooked("test", "on_test_batch_begin")
-    on_test_batch_end = _dispatch_if_hooked("test", "on_test_batch_end")
-    del _dispatch_if_hooked
-
-
-def fit_callback_list(model, callbacks, x, epochs, verbose, steps_per_epoch):
-    """The callbacks `GAN.fit` passes Keras: a `BatchlessCallbackList` with
-    the `params` Keras' fit would give (`verbose`, `epochs`, `steps`), or
-    `callbacks` unchanged where the speed-up is off, where those are not
-    known before Keras builds its data iterator (only `steps_per_epoch` or a
-    `tf.data.Dataset`'s cardinality give `steps` here), with a progress bar
-    (which has batch hooks anyway), or under Keras' debugging caps on epochs
-    and steps."""
-    if not enabled("batchless_callbacks"):
-        return callbacks
-    if verbose != 0 or keras.config.max_epochs() or keras.config.max_steps_per_epoch():
-        return callbacks
-    if steps_per_epoch:
-        steps = steps_per_epoch
-    else:
-        tf = sys.modules.get("tensorflow")
-        if tf is None or not isinstance(x, tf.data.Dataset):
-            return callbacks
-        cardinality = int(x.cardinality())  # Keras' TFDatasetAdapter.num_batches
-        steps = cardinality if cardinality >= 0 else None
-    return BatchlessCallbackList(
-        callbacks,
-        add_history=True,
-        add_progbar=False,
-        verbose=verbose,
-        epochs=epochs,
-        steps=steps,
-        model=model,
-    )
-
-
-# --------------------------------------------------------------------- PyTorch
-
-
-def _torch_eager_and_stateful():
-    """Whether variables can be written in place here: not inside a Keras
-    stateless scope (whose updates Keras collects) nor under `torch.compile`
-    (whose tracing the fast paths below would bypass)."""
-    import torch
-    from keras.src.backend.common.stateless_scope import in_stateless_scope
-
-    return not (in_stateless_scope() or torch.compiler.is_compiling())
-
-
-def torch_add_to(variable, values):
-    """`variable += stack(values)` in place, or None where the speed-up is
-    off or cannot run (the caller then takes the public path)."""
-    if not (enabled("torch_add_to") and _torch_eager_and_stateful()):
-        return None
-    import numpy as np
-    import torch
-
-    target = variable.value
-    with torch.no_grad():
-        if isinstance(values, np.ndarray):
-            delta = torch.from_numpy(values).to(device=target.device, dtype=target.dtype)
-        else:
-            delta = torch.stack(
-                [
-                    v.detach().to(target.dtype)
-                    if isinstance(v, torch.Tensor)
-                    else torch.tensor(v, dtype=target.dtype, device=target.device)
-                    for v in values
-                ]
-            )
-        target.add_(delta)
-    return variable
-
-
-def torch_normal_draw(shape, seed_generator, dtype=None):
-    """`keras.random.normal(shape, seed=seed_generator)`, bit for bit, with
-    the generator's state advanced as Keras advances it; None where the
-    speed-up is off or cannot run (the caller then takes the public path).
-
-    Keras' draw goes through `torch._dynamo.disable` and four `keras.ops` on
-    the seed state; this reads the state once and seeds a
-    `torch.Generator` as Keras' `torch_seed_generator` does."""
-    if not (enabled("torch_normal_draw") and _torch_eager_and_stateful()):
-        return None
-    import torch
-    from keras.src.backend.torch.core import get_device, to_torch_dtype
-
-    state = seed_generator.state.value
-    first, second = state.tolist()
-    with torch.no_grad():
-        state[1] += 1  # Keras' SeedGenerator.next: state + [0, 1], int32
-    device = get_device()
-    generator = torch.Generator(device=device)
-    # Keras' torch_seed_generator: int(first + second) & 0xFFFFFFFF, the sum
-    # taken in int32 (wrapping); the mask makes the Python sum equal to it.
-    generator.manual_seed((first + second) & 0xFFFFFFFF)
-    return torch.normal(
-        0.0,
-        1.0,
-        size=tuple(shape),
-        generator=generator,
-        dtype=to_torch_dtype(dtype or keras.config.floatx()),
-        device=device,
-    )

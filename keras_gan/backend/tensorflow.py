@@ -120,8 +120,6 @@ def logs_for_reduction(logs):
 
 make_train_function = fast_paths.tf_train_function
 guard_step_function = common.unguarded_step_function
-add_to = common.add_to
-normal_draw = common.normal_draw
 mean_float32 = common.mean_float32
 no_grad = common.gradients_unrecorded
 global_rng_state = common.no_global_rng_state

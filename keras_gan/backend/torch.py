@@ -11,7 +11,7 @@ import torch
 from keras import ops
 
 from keras_gan import _checks
-from keras_gan.backend import common, fast_paths
+from keras_gan.backend import common
 
 # torch.compile (aot_autograd) does not support double backward.
 JIT_DOUBLE_BACKWARD = False
@@ -53,25 +53,11 @@ def apply_gradients(optimizer, grads, variables):
         optimizer.apply(grads, variables)
 
 
-def add_to(variable, values):
-    """`variable += stack(values)`: in place where the `torch_add_to`
-    speed-up runs, else `common.add_to`."""
-    if fast_paths.torch_add_to(variable, values) is None:
-        common.add_to(variable, values)
-
-
 def mean_float32(x):
     """`common.mean_float32` in one `torch.mean`, which accumulates in
     float32 and takes booleans: eager `keras.ops.mean` adds a dtype
     promotion that costs more than the mean itself (docs/performance.md)."""
     return torch.mean(ops.convert_to_tensor(x), dtype=torch.float32)
-
-
-def normal_draw(shape, seed_generator, dtype=None):
-    """`keras.random.normal(shape, seed=seed_generator)`: drawn by the
-    `torch_normal_draw` speed-up where it runs."""
-    drawn = fast_paths.torch_normal_draw(shape, seed_generator, dtype)
-    return common.normal_draw(shape, seed_generator, dtype) if drawn is None else drawn
 
 
 def check_labels(labels, num_classes):

@@ -328,8 +328,6 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
 
     def _draw_latent(self, shape, seed):
         if self.latent_distribution == "normal":
-            if isinstance(seed, keras.random.SeedGenerator):
-                return backend.normal_draw(shape, seed)
             return keras.random.normal(shape, seed=seed)
         if self.latent_distribution == "uniform":
             return keras.random.uniform(shape, minval=-1.0, maxval=1.0, seed=seed)

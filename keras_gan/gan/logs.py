@@ -4,8 +4,6 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan import backend
-
 
 class RunningMeans(keras.metrics.Metric):
     """The running means of the training logs (`d_loss`, `g_loss`, ...) as
@@ -35,8 +33,9 @@ class RunningMeans(keras.metrics.Metric):
         counted = np.array(
             [(counts or {}).get(n, 1) if n in values else 0 for n in self.names], self.dtype
         )
-        backend.add_to(self.totals, [values.get(n, 0.0) for n in self.names])
-        backend.add_to(self.counts, counted)
+        added = ops.stack([ops.cast(values.get(n, 0.0), self.dtype) for n in self.names])
+        self.totals.assign(self.totals + added)
+        self.counts.assign(self.counts + ops.convert_to_tensor(counted))
 
     def result(self):
         means = self.totals / ops.maximum(self.counts, 1.0)

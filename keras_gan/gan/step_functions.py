@@ -2,8 +2,6 @@
 backend's train function, remade when a network's `trainable` flag changed,
 with the host-side batch checks the backend needs; and `fit`'s callbacks."""
 
-import inspect
-
 import keras
 
 from keras_gan import backend
@@ -82,25 +80,10 @@ class StepFunctions:
         callbacks is upgraded to `keras_gan.callbacks.TerminateOnNaN`, which
         watches the GAN's losses (there is no `loss` log) and names the one
         that went non-finite, and a `keras_gan.callbacks.SampleGrid` writes
-        its pictures to a `keras.callbacks.TensorBoard` among them too.
-
-        With `verbose=0`, no callback implementing a batch hook, and a
-        `tf.data.Dataset` or `steps_per_epoch`, Keras' per-step callback
-        dispatch is skipped (it converts each step's logs to Python numbers
-        for nobody). A `keras.callbacks.CallbackList` passed as `callbacks`
-        is used as it is."""
+        its pictures to a `keras.callbacks.TensorBoard` among them too. A
+        `keras.callbacks.CallbackList` passed as `callbacks` is used as it
+        is."""
         if not isinstance(callbacks, keras.callbacks.CallbackList):
-            given = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
-            SampleGrid.link_tensorboard(given)
-            fit_args = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
-            fit_args.apply_defaults()
-            arguments = fit_args.arguments
-            callbacks = backend.fit_callback_list(
-                self,
-                given,
-                x=arguments["x"],
-                epochs=arguments["epochs"],
-                verbose=arguments["verbose"],
-                steps_per_epoch=arguments["steps_per_epoch"],
-            )
+            callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
+            SampleGrid.link_tensorboard(callbacks)
         return super().fit(*args, callbacks=callbacks, **kwargs)

@@ -28,9 +28,7 @@ def _image_shape(image_shape):
     return size, _checks.integer(shape[2], "image_shape[2]")
 
 
-def image_generator(
-    image_shape, latent_dim=64, width=64, num_classes=None, name="generator"
-):
+def image_generator(image_shape, latent_dim=64, width=64, num_classes=None, name="generator"):
     """The recipe's generator: Dense to the base resolution, then per
     doubling an upsampling and two 3x3 convolutions (batch normalization,
     ReLU), and a 3x3 convolution to the image in [-1, 1] (tanh, float32).
