@@ -9,6 +9,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
+export KERAS_BACKEND ?= tensorflow
 DEMO_STAMP := $(VENV)/.demo-$(KERAS_BACKEND)-stamp
 DEV_STAMP := $(VENV)/.dev-stamp
 # The CPU build of PyTorch (a range would fetch a CUDA build of several GB).
@@ -25,7 +26,6 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export KERAS_GAN_CHROMIUM := $(CHROMIUM)
 
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-export KERAS_BACKEND ?= tensorflow
 # The Keras backends `make test` runs the suite on, in turn, each on
 # PYTEST_WORKERS pytest-xdist workers (0: in one process).
 BACKENDS ?= tensorflow jax torch
