@@ -1,15 +1,20 @@
-"""DCGAN on scikit-learn's embedded 8x8 handwritten digits (offline, no download).
+"""A convolutional GAN on scikit-learn's embedded 8x8 handwritten digits
+(offline, no download).
 
 python examples/dcgan_digits.py [--epochs 150] [--every 25] [--out runs/dcgan_digits]
 
-The recipe is the demo's (`keras-gan demo`, `keras_gan.recipes.digits_gan`),
-written out: DCGAN networks (Radford et al. 2016), Adam(2e-4, beta_1=0.5) for
-both, the non-saturating loss and a light R1 penalty (Mescheder et al. 2018)
-that keeps the generator diverse on so few images; here it trains on all
-1,797 of them. `keras_gan.callbacks.SampleGrid` writes a grid of samples from
-the same fixed noise every `every` epochs (`grids/samples_epoch_XXXX.png`), so
-the files show the same 64 latent vectors turning into digits; `samples.png`
-is the final grid.
+The recipe is the demo's (`keras-gan demo`, `keras_gan.recipes.image_gan`),
+written out: DCGAN-style networks (Radford et al. 2016) with upsampling and
+3x3 convolutions (`models.image_generator` / `image_discriminator`), Adam
+(1e-3, beta_1=0.5, beta_2=0.99) for both with the learning rate decayed to 0
+along a cosine, the non-saturating loss, a lazy R1 penalty (Mescheder et al.
+2018; every 16th discriminator update), adaptive discriminator augmentation
+(Karras et al. 2020) and a moving average of the generator's weights (what
+`generate` uses); here it trains on all 1,797 digits.
+`keras_gan.callbacks.SampleGrid` writes a grid of samples from the same fixed
+noise every `every` epochs (`grids/samples_epoch_XXXX.png`), so the files
+show the same 64 latent vectors turning into digits; `samples.png` is the
+final grid.
 """
 
 import argparse
@@ -24,21 +29,30 @@ import keras_gan
 def main(epochs=150, out="runs/dcgan_digits", every=25, seed=0):
     keras.utils.set_random_seed(seed)
     images, _ = keras_gan.data.digits()  # (1797, 8, 8, 1) in [-1, 1]
+    batch_size = 64
+    steps = epochs * (len(images) // batch_size)
     gan = keras_gan.GAN(
-        keras_gan.models.dcgan_generator(latent_dim=32, image_size=8, width=64),
-        keras_gan.models.dcgan_discriminator(image_size=8, width=64),
+        keras_gan.models.image_generator((8, 8, 1), latent_dim=64, width=32),
+        keras_gan.models.image_discriminator((8, 8, 1), width=32),
         seed=seed,
     )
+    gan.enable_ema(half_life=10_000)  # in images
+
+    def adam():
+        rate = keras.optimizers.schedules.CosineDecay(1e-3, steps)
+        return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.99)
+
     gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
+        d_optimizer=adam(),
+        g_optimizer=adam(),
         loss="non_saturating",
-        d_penalty=keras_gan.penalties.R1(1.0),
+        d_penalty=keras_gan.penalties.R1(1.0, interval=16),
+        augment=keras_gan.augment.AdaptiveAugment(target=0.6),
     )
     grids = keras_gan.callbacks.SampleGrid(os.path.join(out, "grids"), every=every, seed=seed)
     start = time.time()
     history = gan.fit(
-        keras_gan.data.from_numpy(images, batch_size=64, seed=seed),
+        keras_gan.data.from_numpy(images, batch_size=batch_size, seed=seed),
         epochs=epochs,
         shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=2,

@@ -180,6 +180,7 @@ def digits_baselines(n=400, seed=0, components=40, covariance_type="diag"):
         `{"floor": scores, "ceiling": scores}`, each from `digits_scores`
         against the `"reference"` part.
     """
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.mixture import GaussianMixture
 
     split = data.digits_split(seed=0)
@@ -188,7 +189,13 @@ def digits_baselines(n=400, seed=0, components=40, covariance_type="diag"):
     mixture = GaussianMixture(
         components, covariance_type=covariance_type, max_iter=500, random_state=seed
     )
-    mixture.fit(x.reshape(len(x), -1))
+    with warnings.catch_warnings():
+        # The likelihood keeps creeping up on the always-black border pixels
+        # (their variances shrink towards `reg_covar`), so scikit-learn
+        # warns that the fit did not converge in 500 iterations; the
+        # mixture as fitted there is the floor the docs report.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mixture.fit(x.reshape(len(x), -1))
     floor, _ = mixture.sample(n)
     floor = np.clip(floor, -1.0, 1.0).astype("float32")
     floor = floor[np.random.default_rng(seed).permutation(n)].reshape(n, 8, 8, 1)

@@ -168,9 +168,10 @@ def image_gan(
     total_steps=None,
     latent_dim=64,
     width=64,
-    learning_rate=2e-4,
+    learning_rate=1e-3,
     r1_weight=1.0,
-    augmentation="translation,cutout",
+    r1_interval=16,
+    augmentation="adaptive",
     ema_half_life=10_000,
     spectral_norm=False,
     minibatch_stddev=None,
@@ -184,7 +185,10 @@ def image_gan(
     discriminator; both optimizers are Adam(`learning_rate`, beta_1=0.5,
     beta_2=0.99), decayed to 0 along a cosine over `total_steps` when given;
     the generator keeps a moving average (what `generate` and export use);
-    and every batch the discriminator sees is augmented (DiffAugment).
+    and every batch the discriminator sees is augmented adaptively (ADA:
+    `augment.AdaptiveAugment`, which stays near 0 when the data is plenty
+    and rises when the discriminator starts to overfit). The defaults are
+    the best measured on the 8x8 digits (docs/guide/small_data.md).
 
     Args:
         image_shape: `(size, size, channels)`, e.g. `(8, 8, 1)`,
@@ -197,9 +201,12 @@ def image_gan(
         width: channels of both networks at the full resolution.
         learning_rate: the starting learning rate of both optimizers.
         r1_weight: weight of the R1 penalty (0: none).
-        augmentation: a DiffAugment policy (`"translation,cutout"`), an
-            augmentation object (`keras_gan.augment.AdaptiveAugment(...)`),
-            or None for none.
+        r1_interval: lazy R1 (`penalties.R1(interval=...)`): the penalty on
+            every `r1_interval`-th discriminator update only, scaled up to
+            the same average strength (StyleGAN2's 16).
+        augmentation: `"adaptive"` (`augment.AdaptiveAugment()`), a
+            DiffAugment policy (`"translation,cutout"`), an augmentation
+            object, or None for none.
         ema_half_life: the generator's moving average, half-life in images
             (None: no average).
         spectral_norm: spectral normalization in the discriminator.
@@ -241,13 +248,15 @@ def image_gan(
             rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps))
         return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.99)
 
-    if isinstance(augmentation, str):
+    if augmentation == "adaptive":
+        augmentation = augment.AdaptiveAugment()
+    elif isinstance(augmentation, str):
         augmentation = augment.DiffAugment(augmentation)
     gan.compile(
         adam(),
         adam(),
         loss="non_saturating",
-        d_penalty=penalties.R1(r1_weight) if r1_weight else None,
+        d_penalty=penalties.R1(r1_weight, interval=r1_interval) if r1_weight else None,
         augment=augmentation,
         pack=pack,
     )

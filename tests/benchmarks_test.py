@@ -106,21 +106,21 @@ def test_speed_suite_rows_per_device():
 def test_quality_digits_rows(capsys):
     quality = load("quality_digits")
     results, ada_p = quality.run(
-        seeds=(0,), rows=("image_ada", "dcgan"), fractions=(1.0, 0.1), steps=2, n=100, verbose=False
+        seeds=(0,), rows=("image", "dcgan"), fractions=(1.0, 0.1), steps=2, n=100, verbose=False
     )
     assert set(results) == {
-        "image_ada @ 797",
-        "image_ada @ 80",
+        "image @ 797",
+        "image @ 80",
         "dcgan @ 797",
         "dcgan @ 80",
         "floor: GMM-40 diag",
         "GMM-40 full (memorizer)",
         "ceiling: real",
     }
-    assert set(ada_p) == {"image_ada @ 797", "image_ada @ 80"}
+    assert set(ada_p) == {"image @ 797", "image @ 80"}
     table = quality.table(results)
     assert "precision" in table and "ceiling: real" in table
-    assert results["ceiling: real"][0]["precision"] > results["image_ada @ 80"][0]["precision"]
+    assert results["ceiling: real"][0]["precision"] > results["image @ 80"][0]["precision"]
     images, labels = quality.subset(*keras_gan.data.digits_split(0)["gan"], 0.25, seed=0)
     assert len(images) == 200 and np.bincount(labels).min() >= 19  # stratified
 

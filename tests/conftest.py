@@ -12,8 +12,9 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ["KERAS_BACKEND"] == "jax
 # a directory of this run's own, never in the user's ~/.cache. The pytest-xdist
 # workers inherit the one their controller made (it loads this file before
 # starting them), so the classifier is trained once per run, not per worker;
-# its cache writes are atomic, and each `make test` backend is its own run.
-if not (os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("KERAS_GAN_TEST_CACHE")):
+# its cache writes are atomic. `make test` sets one for its three backend runs
+# (a cached `.keras` classifier loads on every backend, as a user's does).
+if not os.environ.get("KERAS_GAN_TEST_CACHE"):
     os.environ["KERAS_GAN_TEST_CACHE"] = tempfile.mkdtemp(prefix="keras_gan_cache_")
 os.environ["KERAS_GAN_CACHE"] = os.environ["KERAS_GAN_TEST_CACHE"]
 

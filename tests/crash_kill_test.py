@@ -150,6 +150,6 @@ def test_sigkill_during_frequent_writes_leaves_only_files_that_load(
             (gan.save if mode == "checkpoint" else gan.save_weights)(str(target))
             assert _files.partial_leftovers(str(folder)) == []
     print(f"{mode}: {mid_write} of {KILLS} kills landed during a write")
-    # At least a third of all kills (over the three modes) land mid-write;
-    # each mode must contribute its share for that.
-    assert mid_write >= KILLS // 3, f"{mid_write} of {KILLS} kills landed during a write"
+    # At least a third of all kills land mid-write: each mode contributes at
+    # least a third of its own (rounded up), so the 21 kills give at least 9.
+    assert mid_write >= -(-KILLS // 3), f"{mid_write} of {KILLS} kills landed during a write"

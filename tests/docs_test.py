@@ -12,6 +12,8 @@ import pytest
 
 import keras_gan
 
+pytestmark = pytest.mark.tensorflow_only("the documentation is the same on every backend")
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 GUIDE = DOCS / "guide"

@@ -14,6 +14,10 @@ import keras_gan
 from keras_gan import _files
 from tests.saving_test import DATA, compiled_gan
 
+pytestmark = pytest.mark.tensorflow_only(
+    "the writing code is backend-neutral; saving_test resumes BackupAndRestore on every backend"
+)
+
 
 def test_atomic_path_replaces_only_a_complete_file(tmp_path):
     path = tmp_path / "report.json"

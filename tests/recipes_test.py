@@ -92,7 +92,8 @@ def test_image_recipe_trains_on_tfds_mock_data(name, size, channels, num_classes
     samples = gan.generate(2, seed=0, **labels)
     assert samples.shape == (2, size, size, channels)
     assert np.abs(samples).max() <= 1.0
-    assert gan.ema_generator is not None and isinstance(gan.augment, keras_gan.augment.DiffAugment)
+    assert gan.ema_generator is not None
+    assert isinstance(gan.augment, keras_gan.augment.AdaptiveAugment)
 
 
 @pytest.mark.parametrize("size", [8, 16, 28, 32, 64])
@@ -114,8 +115,10 @@ def test_image_recipe_options_and_errors():
     )
     assert gan.augment is None and gan.ema_generator is None and gan.d_penalties == []
     assert gan.pack == 2
-    ada = recipes.image_gan((8, 8, 1), width=8, augmentation=keras_gan.augment.AdaptiveAugment())
-    assert isinstance(ada.augment, keras_gan.augment.AdaptiveAugment)
+    diff = recipes.image_gan((8, 8, 1), width=8, augmentation="translation,cutout")
+    assert isinstance(diff.augment, keras_gan.augment.DiffAugment)
+    assert diff.augment.policy == "translation,cutout"
+    assert gan.d_penalties == [] and diff.d_penalties[0].interval == 16
     with pytest.raises(ValueError, match=r"image_shape=\(8, 6, 1\)"):
         recipes.image_gan((8, 6, 1))
     with pytest.raises(ValueError, match="image_size=9"):
