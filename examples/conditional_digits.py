@@ -1,13 +1,14 @@
-"""Conditional DCGAN on the embedded 8x8 digits: ask for a digit, get that digit.
+"""A conditional GAN on the embedded 8x8 digits: ask for a digit, get that digit.
 
 python examples/conditional_digits.py [--epochs 300] [--out runs/conditional_digits]
 
 `keras_gan.ConditionalGAN` (Mirza & Osindero 2014): the generator sees a label
 embedding next to `z` and the discriminator a projection of the label
 (Miyato & Koyama 2018), so it scores "a real image *of this digit*". The
-recipe is the demo's digits recipe (`keras_gan.recipes.digits_gan`), written
-out. `samples.png` has one row per label (row k is the digit k, ten noise
-vectors per row).
+model is the demo's conditional one, `keras_gan.recipes.image_gan((8, 8, 1),
+num_classes=10, width=32)` (its networks and training written out in
+examples/dcgan_digits.py). `samples.png` has one row per label (row k is the
+digit k, ten noise vectors per row).
 
 The digits are cut by `keras_gan.data.digits_split` into disjoint parts: the
 GAN trains on the "gan" part (797 images), and a logistic-regression
@@ -34,23 +35,17 @@ def main(epochs=300, out="runs/conditional_digits", seed=0):
     split = keras_gan.data.digits_split(seed=0)  # disjoint, label-stratified parts
     images, labels = split["gan"]  # (797, 8, 8, 1) in [-1, 1], (797,)
     num_classes = 10
-    gan = keras_gan.ConditionalGAN(
-        keras_gan.models.dcgan_generator(
-            latent_dim=32, image_size=8, width=64, num_classes=num_classes
-        ),
-        keras_gan.models.dcgan_discriminator(image_size=8, width=64, num_classes=num_classes),
-        num_classes=num_classes,
+    batch_size = 64
+    gan = keras_gan.recipes.image_gan(
+        (8, 8, 1),
+        num_classes=num_classes,  # a keras_gan.ConditionalGAN
         seed=seed,
-    )
-    gan.compile(
-        d_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        g_optimizer=keras.optimizers.Adam(2e-4, beta_1=0.5),
-        loss="non_saturating",
-        d_penalty=keras_gan.penalties.R1(1.0),
+        total_steps=epochs * (len(images) // batch_size),  # the learning rate's cosine
+        width=32,
     )
     start = time.time()
     history = gan.fit(
-        keras_gan.data.from_numpy(images, labels, batch_size=64, seed=seed),
+        keras_gan.data.from_numpy(images, labels, batch_size=batch_size, seed=seed),
         epochs=epochs,
         shuffle=False,  # the dataset reshuffles itself every epoch
         verbose=2,

@@ -34,6 +34,10 @@ def cache(tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only(
+    "the cache is a backend-neutral .keras file; training on every backend is "
+    "test_digits_classifier_training_is_deterministic"
+)
 def test_digits_classifier_trains_once_caches_and_classifies(cache):
     model = evaluation.digits_classifier()
     (entry,) = os.listdir(cache)
