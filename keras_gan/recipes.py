@@ -104,7 +104,7 @@ def digits_gan(
 
 def mixture_gan(
     total_steps,
-    seed=0,
+    seed=None,
     loss="non_saturating",
     r1_weight=0.1,
     learning_rate=2e-3,
@@ -122,7 +122,7 @@ def mixture_gan(
     Args:
         total_steps: the number of training steps the schedule spans (the
             steps `fit` will run: epochs x batches per epoch).
-        seed: the GAN's noise seed.
+        seed: the GAN's noise seed (None: a random one).
         loss: a loss name or `keras_gan.losses.GANLoss`; a Wasserstein loss
             gets a `GradientPenalty` of weight 10 instead of R1.
         r1_weight: weight of the R1 penalty.

@@ -1,6 +1,8 @@
 """The training process that tests/crash_kill_test.py kills with SIGKILL.
 
     python -m tests.kill_trainer MODE FOLDER
+    python -m tests.kill_trainer zygote
+
 
 trains a GAN whose checkpoint takes a moment to write (two 512-unit hidden
 layers per network, ~9 MB with the optimizers' slots), writing after every
@@ -9,9 +11,18 @@ of the whole GAN, `.keras`), `weights` (`ModelCheckpoint` with
 `save_weights_only`, `.weights.h5`) or `backup`
 (`keras_gan.callbacks.BackupAndRestore`). It prints `STEP <n>` after each
 batch, until it is killed.
+
+`zygote` imports TensorFlow and keras_gan once (6 s of CPU each time) and
+then, for each line `MODE FOLDER` on its standard input, forks a trainer as
+above (before TensorFlow's runtime starts: the zygote runs no operation),
+answers `PID <pid>`, and once the trainer has ended `DONE <status>`. Its
+trainers print their steps to `FOLDER/steps.txt` and their errors to
+`FOLDER/stderr.txt`.
 """
 
+import os
 import sys
+import traceback
 
 import keras
 import numpy as np
@@ -59,7 +70,36 @@ def fit(gan, callbacks, epochs):
     gan.fit(DATA, batch_size=BATCH, epochs=epochs, shuffle=False, verbose=0, callbacks=callbacks)
 
 
-if __name__ == "__main__":
-    mode, folder = sys.argv[1], sys.argv[2]
+def train(mode, folder):
     graphs_as_traced()
     fit(build_gan(), [writer(mode, folder), PrintSteps()], epochs=1000)
+
+
+def zygote():
+    for line in sys.stdin:
+        mode, folder = line.split()
+        pid = os.fork()
+        if pid == 0:  # the trainer
+            status = 1
+            try:
+                with open(f"{folder}/stderr.txt", "w") as stderr:
+                    os.dup2(stderr.fileno(), 2)
+                sys.stdout = open(f"{folder}/steps.txt", "w", buffering=1)
+                os.dup2(sys.stdout.fileno(), 1)  # nothing reaches the zygote's pipe
+                train(mode, folder)
+                status = 0
+            except BaseException:
+                traceback.print_exc()
+                sys.stderr.flush()
+            finally:
+                os._exit(status)
+        print(f"PID {pid}", flush=True)
+        _, status = os.waitpid(pid, 0)
+        print(f"DONE {os.waitstatus_to_exitcode(status)}", flush=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "zygote":
+        zygote()
+    else:
+        train(sys.argv[1], sys.argv[2])
