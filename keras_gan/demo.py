@@ -48,12 +48,12 @@ def _ring_run(out, epochs, seed):
 _DIGITS_BATCH = 64
 
 
-def _digits_gan(epochs, seed, num_classes=None):
-    """The image recipe on the 8x8 digits, at the demo's laptop budget:
-    width 32 (a quarter of width 64's convolution cost) and the learning
-    rate's cosine over the whole run (docs/guide/small_data.md measures
-    both)."""
-    steps = epochs * (797 // _DIGITS_BATCH)
+def _digits_gan(epochs, count, seed, num_classes=None):
+    """The image recipe for `epochs` over `count` 8x8 digits, at the demo's
+    laptop budget: width 32 (a quarter of width 64's convolution cost) and
+    the learning rate's cosine over the whole run (docs/guide/small_data.md
+    measures both)."""
+    steps = epochs * (count // _DIGITS_BATCH)
     return recipes.image_gan(
         (8, 8, 1), num_classes=num_classes, seed=seed, total_steps=steps, width=32
     )
@@ -65,7 +65,7 @@ def _digits_run(out, epochs, seed):
     the digits classifier's feature space."""
     split = data.digits_split(seed=0)
     images, _ = split["gan"]
-    gan = _digits_gan(epochs, seed)
+    gan = _digits_gan(epochs, len(images), seed)
     history, seconds = _timed_fit(
         gan, data.from_numpy(images, batch_size=_DIGITS_BATCH, seed=seed), epochs
     )
@@ -85,7 +85,7 @@ def _conditional_digits_run(out, epochs, seed):
     "classifier" part)."""
     split = data.digits_split(seed=0)
     images, labels = split["gan"]
-    gan = _digits_gan(epochs, seed, num_classes=10)
+    gan = _digits_gan(epochs, len(images), seed, num_classes=10)
     history, seconds = _timed_fit(
         gan, data.from_numpy(images, labels, batch_size=_DIGITS_BATCH, seed=seed), epochs
     )

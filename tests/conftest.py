@@ -28,14 +28,6 @@ if not os.environ.get("KERAS_GAN_TEST_CACHE"):
     # Removed when the process that made it (the controller) exits.
     atexit.register(shutil.rmtree, os.environ["KERAS_GAN_TEST_CACHE"], ignore_errors=True)
 os.environ["KERAS_GAN_CACHE"] = os.environ["KERAS_GAN_TEST_CACHE"]
-if os.environ["KERAS_BACKEND"] == "jax":
-    # XLA's compiled steps cached on disk for the run (workers and the
-    # subprocesses of fresh-process tests too): many tests compile the same
-    # small GANs, and compiling dominates a JAX test on a CPU.
-    os.environ.setdefault(
-        "JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["KERAS_GAN_TEST_CACHE"], "jax")
-    )
-    os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0.5")
 
 import keras  # noqa: E402
 import pytest  # noqa: E402
