@@ -76,7 +76,7 @@ def subset(x, y, fraction, seed):
 def build(row, seed, steps):
     if row.startswith("image"):
         augmentation = {
-            "image": "adaptive",
+            "image": "ada",
             "image_noaug": None,
             "image_diffaug": "translation,cutout",
         }[row]

@@ -120,7 +120,7 @@ def _score_table(rows):
 
 
 def _device():
-    """ "GPU" or "TPU" when the backend sees one, else "CPU"."""
+    """The accelerator the backend sees, "GPU" or "TPU", else "CPU"."""
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf

@@ -171,7 +171,7 @@ def image_gan(
     learning_rate=1e-3,
     r1_weight=1.0,
     r1_interval=16,
-    augmentation="adaptive",
+    augmentation="ada",
     ema_half_life=10_000,
     spectral_norm=False,
     minibatch_stddev=None,
@@ -204,9 +204,10 @@ def image_gan(
         r1_interval: lazy R1 (`penalties.R1(interval=...)`): the penalty on
             every `r1_interval`-th discriminator update only, scaled up to
             the same average strength (StyleGAN2's 16).
-        augmentation: `"adaptive"` (`augment.AdaptiveAugment()`), a
-            DiffAugment policy (`"translation,cutout"`), an augmentation
-            object, or None for none.
+        augmentation: what `GAN.compile(augment=...)` takes (None, an
+            augmentation object, `"ada"` for `augment.AdaptiveAugment()`,
+            `"diff_augment"`, ...) or a DiffAugment policy
+            (`"translation,cutout"`).
         ema_half_life: the generator's moving average, half-life in images
             (None: no average).
         spectral_norm: spectral normalization in the discriminator.
@@ -248,10 +249,12 @@ def image_gan(
             rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps))
         return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.99)
 
-    if augmentation == "adaptive":
-        augmentation = augment.AdaptiveAugment()
-    elif isinstance(augmentation, str):
-        augmentation = augment.DiffAugment(augmentation)
+    try:
+        augmentation = augment.get(augmentation)
+    except ValueError:
+        if not isinstance(augmentation, str):
+            raise
+        augmentation = augment.DiffAugment(augmentation)  # a policy
     gan.compile(
         adam(),
         adam(),

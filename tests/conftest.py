@@ -6,9 +6,9 @@ import tempfile
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 if os.environ.get("PYTEST_XDIST_WORKER") and os.environ["KERAS_BACKEND"] == "tensorflow":
-    # One TensorFlow thread pool thread per worker (and per subprocess it
-    # starts): xdist already runs a worker per core; two workers of two
-    # threads each oversubscribe the CPU (measured: 14% less time on the
+    # One thread in each TensorFlow thread pool, in each worker and each
+    # subprocess it starts: xdist already runs a worker per core; two workers
+    # of two threads each oversubscribe the CPU (measured: 14% less time on the
     # GAN, saving and augmentation tests).
     os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")

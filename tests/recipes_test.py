@@ -119,6 +119,11 @@ def test_image_recipe_options_and_errors():
     assert isinstance(diff.augment, keras_gan.augment.DiffAugment)
     assert diff.augment.policy == "translation,cutout"
     assert gan.d_penalties == [] and diff.d_penalties[0].interval == 16
+    # Names resolve as in GAN.compile(augment=...); other strings are policies.
+    named = recipes.image_gan((8, 8, 1), width=8, augmentation="diff_augment")
+    assert isinstance(named.augment, keras_gan.augment.DiffAugment)
+    with pytest.raises(ValueError, match="policy"):
+        recipes.image_gan((8, 8, 1), width=8, augmentation="adaptive")
     with pytest.raises(ValueError, match=r"image_shape=\(8, 6, 1\)"):
         recipes.image_gan((8, 6, 1))
     with pytest.raises(ValueError, match="image_size=9"):
