@@ -56,7 +56,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
-import tensorflow as tf  # noqa: E402  (tf.data input on every backend)
 
 import keras_gan  # noqa: E402
 from keras_gan import data, models  # noqa: E402
@@ -65,9 +64,9 @@ from keras_gan.backend import fast_paths  # noqa: E402
 
 def build(args, seed):
     keras.utils.set_random_seed(seed)
-    # Models built under "mixed_float16" compute in float16; the reference
-    # discriminators keep their score layer in float32.
-    keras.config.set_dtype_policy("mixed_float16" if args.mixed_precision else "float32")
+    # Models built under a mixed policy compute in float16 / bfloat16; the
+    # reference discriminators keep their score layer in float32.
+    keras.config.set_dtype_policy(args.precision)
     if args.model == "mlp":
         generator = models.mlp_generator(args.latent_dim, 2)
         discriminator = models.mlp_discriminator(2)
@@ -87,7 +86,11 @@ def dataset(args):
     elif args.image_size % 8 == 0:
         images = data.digits(image_size=args.image_size, return_labels=False)
     else:  # e.g. 28x28: the digits resized
-        images = tf.image.resize(data.digits(return_labels=False), [args.image_size] * 2).numpy()
+        images = data.digits(return_labels=False)
+        images = keras.ops.image.resize(images, [args.image_size] * 2, data_format="channels_last")
+        images = keras.ops.convert_to_numpy(images)
+    # A tf.data pipeline on TensorFlow, a PyDataset on JAX and PyTorch (no
+    # TensorFlow needed there).
     return data.from_numpy(images, batch_size=args.batch_size, seed=0).repeat()
 
 
@@ -108,8 +111,10 @@ def make_tf_loop(generator, discriminator, args):
     each optimizer is a `LossScaleOptimizer` (as `GAN.compile` makes them):
     `scale_loss` scales the loss before the gradients, which `apply`
     unscales (a plain Keras optimizer's `scale_loss` returns the loss)."""
+    import tensorflow as tf
+
     d_opt, g_opt = adam(), adam()
-    if args.mixed_precision:
+    if args.precision == "mixed_float16":
         d_opt = keras.optimizers.LossScaleOptimizer(d_opt)
         g_opt = keras.optimizers.LossScaleOptimizer(g_opt)
     d_opt.build(discriminator.trainable_variables)
@@ -148,6 +153,7 @@ def make_tf_loop(generator, discriminator, args):
         float(g_loss)  # wait for the last step
         return time.perf_counter() - start
 
+    run.flops = None  # measured on JAX and PyTorch (the GPU kit's backends)
     return run
 
 
@@ -189,8 +195,6 @@ def make_jax_loop(generator, discriminator, args):
         g_tv, g_ov = g_opt.stateless_apply(g_ov, grads, g_tv)
         return (d_tv, d_ntv, d_ov, g_tv, g_ntv, g_ov, key), (d_loss, g_loss)
 
-    train_step = jax.jit(train_step, donate_argnums=0)
-
     def values(variables):
         return [v.value for v in variables]
 
@@ -205,16 +209,30 @@ def make_jax_loop(generator, discriminator, args):
             jax.random.key(0),
         )
     ]
-    iterator = dataset(args).as_numpy_iterator()
+    iterator = iter(dataset(args))
+    # Compiled ahead of time, once: the same executable runs the steps and
+    # gives XLA's count of the step's floating-point operations.
+    compiled = jax.jit(train_step, donate_argnums=0).lower(state[0], next(iterator)).compile()
 
     def run(steps):
         start = time.perf_counter()
         for _ in range(steps):
-            state[0], (d_loss, g_loss) = train_step(state[0], next(iterator))
+            state[0], (d_loss, g_loss) = compiled(state[0], next(iterator))
         float(g_loss)  # wait for the last step (JAX dispatches asynchronously)
         return time.perf_counter() - start
 
+    run.flops = xla_flops(compiled)
     return run
+
+
+def xla_flops(compiled):
+    """The floating-point operations of one call, from XLA's cost analysis
+    (a dict, or a list of one dict per program in older JAX)."""
+    costs = compiled.cost_analysis()
+    if isinstance(costs, (list, tuple)):
+        costs = costs[0] if costs else {}
+    flops = (costs or {}).get("flops")
+    return float(flops) if flops else None
 
 
 def make_torch_loop(generator, discriminator, args):
@@ -229,11 +247,12 @@ def make_torch_loop(generator, discriminator, args):
         return torch.optim.Adam(parameters, lr=2e-4, betas=(0.5, 0.999), eps=1e-7)
 
     d_opt, g_opt = torch_adam(discriminator), torch_adam(generator)
-    noise = torch.Generator().manual_seed(0)
+    device = discriminator.trainable_variables[0].value.device
+    noise = torch.Generator(device=device).manual_seed(0)
     batch, latent = args.batch_size, args.latent_dim
 
     def train_step(real):
-        z = torch.randn(batch, latent, generator=noise)
+        z = torch.randn(batch, latent, generator=noise, device=device)
         d_opt.zero_grad()
         fake = generator(z, training=True).detach()
         d_loss = (
@@ -242,22 +261,32 @@ def make_torch_loop(generator, discriminator, args):
         )
         d_loss.backward()
         d_opt.step()
-        z = torch.randn(batch, latent, generator=noise)
+        z = torch.randn(batch, latent, generator=noise, device=device)
         g_opt.zero_grad()
         g_loss = F.softplus(-discriminator(generator(z, training=True), training=True)).mean()
         g_loss.backward()
         g_opt.step()
         return d_loss, g_loss
 
-    iterator = dataset(args).as_numpy_iterator()
+    iterator = iter(dataset(args))
+
+    def batch_on_device():
+        return torch.from_numpy(next(iterator)).to(device, non_blocking=True)
 
     def run(steps):
         start = time.perf_counter()
         for _ in range(steps):
-            d_loss, g_loss = train_step(torch.from_numpy(next(iterator)))
+            d_loss, g_loss = train_step(batch_on_device())
         g_loss.item()
         return time.perf_counter() - start
 
+    # One step counted by PyTorch's FLOP counter (matrix products and
+    # convolutions, forward and backward), before the timed runs.
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        train_step(batch_on_device())
+    run.flops = float(counter.get_total_flops()) or None
     return run
 
 
@@ -316,9 +345,18 @@ def parse(argv=None):
         help="XLA for both on TensorFlow (on JAX both sides are always jitted)",
     )
     parser.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="float32",
+        help="both sides' Keras dtype policy: mixed_float16 (with loss scaling) on "
+        "TensorFlow, mixed_bfloat16 on any backend",
+    )
+    parser.add_argument(
         "--mixed-precision",
-        action="store_true",
-        help='both sides under the "mixed_float16" policy, with loss scaling (TensorFlow)',
+        action="store_const",
+        const="mixed_float16",
+        dest="precision",
+        help="the same as --precision mixed_float16 (TensorFlow)",
     )
     parser.add_argument(
         "--steps-per-execution",
@@ -330,6 +368,18 @@ def parse(argv=None):
         "--only", choices=["fit", "loop"], help="run one side alone and print its peak memory"
     )
     parser.add_argument("--suite", action="store_true", help="the whole table, fresh processes")
+    parser.add_argument(
+        "--grid",
+        action="store_true",
+        help="the GPU kit's table in this process (benchmarks/gpu/kit.py): DCGANs of "
+        "--grid-sizes at batches --grid-batches, float32 and mixed_bfloat16, with TFLOP/s",
+    )
+    parser.add_argument("--grid-sizes", type=int, nargs="+", default=[32, 64])
+    parser.add_argument("--grid-batches", type=int, nargs="+", default=[64, 256])
+    parser.add_argument(
+        "--peak-size", type=int, default=8192, help="the bf16 matrix product that gives the peak"
+    )
+    parser.add_argument("--out", help="--grid: also write the rows to this JSON file")
     parser.add_argument(
         "--switch",
         choices=fast_paths.SPEED_UPS,
@@ -343,15 +393,18 @@ def parse(argv=None):
             f"process runs Keras on {keras.backend.backend()!r} (run the script itself, or "
             "set KERAS_BACKEND)"
         )
-    if args.mixed_precision and keras.backend.backend() != "tensorflow":
+    if args.precision == "mixed_float16" and keras.backend.backend() != "tensorflow":
         parser.error(
-            "--mixed-precision is measured on TensorFlow only (the JAX and PyTorch loops "
-            f"have no loss scaling). Received: backend {keras.backend.backend()!r}"
+            "--precision mixed_float16 is measured on TensorFlow only (the JAX and PyTorch "
+            "loops have no loss scaling; use mixed_bfloat16). Received: backend "
+            f"{keras.backend.backend()!r}"
         )
     if args.jit and keras.backend.backend() == "torch":
         parser.error("--jit: torch.compile is not measured (the PyTorch loop runs eagerly)")
     return args
 
+
+PRECISIONS = ("float32", "mixed_float16", "mixed_bfloat16")
 
 # XLA settings the suite measures per backend: JAX always jits both sides.
 SUITE_JIT = {"tensorflow": (False, True), "jax": (True,), "torch": (False,)}
@@ -404,11 +457,40 @@ def measure_switch(args):
     }
 
 
+def on_gpu():
+    """Whether the current backend computes on a GPU."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return jax.devices()[0].platform == "gpu"
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def peak_memory_mib():
-    """TensorFlow's peak allocation on the GPU when there is one, else the
+    """The backend's peak allocation on the GPU when there is one, else the
     process's peak resident memory (Linux reports KiB)."""
-    if tf.config.list_physical_devices("GPU"):
-        return tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20, "GPU peak"
+    if on_gpu():
+        backend = keras.backend.backend()
+        if backend == "tensorflow":
+            import tensorflow as tf
+
+            peak = tf.config.experimental.get_memory_info("GPU:0")["peak"]
+        elif backend == "jax":
+            import jax
+
+            peak = jax.devices()[0].memory_stats()["peak_bytes_in_use"]
+        else:
+            import torch
+
+            peak = torch.cuda.max_memory_allocated()
+        return peak / 2**20, "GPU peak"
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "peak RSS"
 
 
@@ -442,8 +524,12 @@ def measure(args):
     times = {"gan.fit": timer.fit_times[1:], loop_name: timer.loop_times[1:]}
     medians = {name: statistics.median(values) for name, values in times.items()}
     paired = sorted(lo / fi for fi, lo in zip(times["gan.fit"], times[loop_name], strict=True))
+    flops = loop.flops  # the same algorithm on the same models: the same work per step
     return {
         "backend": keras.backend.backend(),
+        "flops_per_step": flops,
+        "fit_tflops": flops and flops * args.steps / medians["gan.fit"] / 1e12,
+        "loop_tflops": flops and flops * args.steps / medians[loop_name] / 1e12,
         "times": times,
         "steps_per_s": {name: args.steps / m for name, m in medians.items()},
         "fit_steps_per_s": args.steps / medians["gan.fit"],
@@ -476,18 +562,85 @@ def describe(args):
         if args.model == "mlp"
         else f"DCGAN {args.image_size}x{args.image_size}, width {args.width}"
     )
-    return f"{model}, batch {args.batch_size}" + (", mixed_float16" if args.mixed_precision else "")
+    precision = "" if args.precision == "float32" else f", {args.precision}"
+    return f"{model}, batch {args.batch_size}{precision}"
 
 
 def device_name():
     """The device the numbers come from: the card's name on a GPU (for
     docs/performance.md, which records it beside each number), else the CPU
     and its core count."""
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
+    if not on_gpu():
+        return f"CPU ({os.cpu_count()} cores)"
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
         details = tf.config.experimental.get_device_details(gpus[0])
         return f"GPU {details.get('device_name', gpus[0].name)} (x{len(gpus)})"
-    return f"CPU ({os.cpu_count()} cores)"
+    if backend == "jax":
+        import jax
+
+        return f"GPU {jax.devices()[0].device_kind} (x{jax.device_count()})"
+    import torch
+
+    return f"GPU {torch.cuda.get_device_name(0)} (x{torch.cuda.device_count()})"
+
+
+def matmul_peak_tflops(n, repeats=10):
+    """The card's bf16 matrix peak as this backend reaches it in this run:
+    an `n x n x n` bfloat16 product on random data, the mean of `repeats`
+    timed products after 3 warm-ups, in TFLOP/s (2 n^3 operations each)."""
+    backend = keras.backend.backend()
+    if backend == "jax":
+        import jax
+        import jax.numpy as jnp
+
+        key_a, key_b = jax.random.split(jax.random.key(0))
+        a = jax.random.normal(key_a, (n, n), jnp.bfloat16)
+        b = jax.random.normal(key_b, (n, n), jnp.bfloat16)
+        product = jax.jit(jnp.matmul)
+
+        def call():
+            return product(a, b)
+
+        def wait(out):
+            out.block_until_ready()
+
+    elif backend == "torch":
+        import torch
+
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        a = torch.randn(n, n, dtype=torch.bfloat16, device=device)
+        b = torch.randn(n, n, dtype=torch.bfloat16, device=device)
+
+        def call():
+            return a @ b
+
+        def wait(out):
+            if device == "cuda":
+                torch.cuda.synchronize()
+
+    else:
+        import tensorflow as tf
+
+        a = tf.random.normal((n, n), dtype=tf.bfloat16)
+        b = tf.random.normal((n, n), dtype=tf.bfloat16)
+
+        def call():
+            return tf.matmul(a, b)
+
+        def wait(out):
+            out.numpy()
+
+    for _ in range(3):
+        wait(call())
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = call()
+    wait(out)
+    return 2 * n**3 * repeats / (time.perf_counter() - start) / 1e12
 
 
 SUITE = [
@@ -508,7 +661,9 @@ def suite_configs(backend, on_gpu):
     """The suite's argument lists: each model, with and without XLA where
     the backend has the choice, and under mixed precision on a GPU with
     TensorFlow (on a CPU float16 is emulated: not a speed worth measuring)."""
-    precisions = ([], ["--mixed-precision"]) if on_gpu and backend == "tensorflow" else ([],)
+    precisions = (
+        ([], ["--precision", "mixed_float16"]) if on_gpu and backend == "tensorflow" else ([],)
+    )
     configs = []
     for config in SUITE:
         config = list(config)
@@ -542,7 +697,7 @@ def suite():
         header + f"{'ratio':>8s}{'paired':>8s}{'fit MiB':>9s}{'loop MiB':>10s}{'paired range':>13s}"
     )
     rows = []
-    for extra in suite_configs(backend, bool(tf.config.list_physical_devices("GPU"))):
+    for extra in suite_configs(backend, on_gpu()):
         jit = "--jit" in extra
         timing = child(extra)
         low, high, _ = timing["paired_interval"]
@@ -562,10 +717,58 @@ def suite():
     return rows
 
 
+GRID_PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+def grid(args):
+    """The GPU kit's rows for this backend, in this process: DCGANs of each
+    of `--grid-sizes` at each of `--grid-batches`, in float32 and under
+    mixed_bfloat16, `gan.fit` against the hand-written loop (`measure`), each
+    side's achieved TFLOP/s (the loop step's FLOPs: XLA's cost analysis on
+    JAX, PyTorch's FLOP counter) and the bf16 matrix peak measured first.
+    Prints one JSON line per row; `--out` writes the list."""
+    device, peak = device_name(), matmul_peak_tflops(args.peak_size)
+    rows = []
+    for size in args.grid_sizes:
+        for batch in args.grid_batches:
+            for precision in GRID_PRECISIONS:
+                config = argparse.Namespace(
+                    **{
+                        **vars(args),
+                        "model": "dcgan",
+                        "image_size": size,
+                        "batch_size": batch,
+                        "precision": precision,
+                    }
+                )
+                result = measure(config)
+                row = {
+                    "describe": describe(config),
+                    "image_size": size,
+                    "batch_size": batch,
+                    "precision": precision,
+                    "steps": args.steps,
+                    "repeats": args.repeats,
+                    "device": device,
+                    "peak_tflops": peak,
+                    "paired_median": statistics.median(result["paired"]),
+                    **result,
+                }
+                print(json.dumps(row), flush=True)
+                rows.append(row)
+    keras.config.set_dtype_policy("float32")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(rows, f, indent=1)
+    return rows
+
+
 def main(argv=None):
     args = parse(argv)
     if args.suite:
         return suite()
+    if args.grid:
+        return grid(args)
     if args.only:
         mib, kind = only(args)
         print(json.dumps({"memory_mib": mib, "kind": kind}) if args.json else f"{kind} {mib} MiB")

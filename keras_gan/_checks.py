@@ -10,12 +10,49 @@ Also here, each defined once: the label contract of a conditional model
 (`model_shape`), and the checks on what the networks return.
 """
 
+import importlib
 import math
 import numbers
 
 import keras
 import numpy as np
 from keras import ops
+
+# The optional packages, by module: the distribution to install and the part
+# of the library that needs it. The minimal install (keras, numpy,
+# scikit-learn, pillow; README "Installing without TensorFlow") trains on JAX
+# and PyTorch without any of them.
+OPTIONAL = {
+    "tensorflow": ("tensorflow", "the SavedModel export (`GAN.export_generator`)"),
+    "tensorflow_datasets": ("tensorflow-datasets", "`keras_gan.data.from_tfds`"),
+    "keras_tuner": ("keras-tuner", "`keras_gan.tuning`"),
+    "matplotlib": ("matplotlib", "the plots of `keras_gan.visualize`"),
+    "PIL": ("pillow", "writing PNG images"),
+    "fastapi": ("fastapi", "the HTTP server (`keras-gan serve`)"),
+    "pydantic": ("fastapi", "the HTTP server (`keras-gan serve`)"),
+    "uvicorn": ("uvicorn", "the HTTP server (`keras-gan serve`)"),
+}
+
+
+def require(module, purpose=None):
+    """Imports the optional package `module`; when it is not installed,
+    raises a `ModuleNotFoundError` that names the package to install and what
+    needs it (`purpose`, or the package's entry in `OPTIONAL`). A missing
+    dependency of the package itself is re-raised as is."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        top = module.split(".")[0]
+        if error.name is None or error.name.split(".")[0] != top:
+            raise
+        package, default = OPTIONAL[top]
+        purpose = purpose or default
+        raise ModuleNotFoundError(
+            f"{purpose} needs the package {package!r}, which is not installed: "
+            f"`pip install {package}` (or the full `pip install keras-gan`). "
+            f"Received: import {module!r} failed ({error})",
+            name=module,
+        ) from error
 
 
 def _is_integer(value, minimum):

@@ -10,7 +10,7 @@ import warnings
 import keras
 import numpy as np
 
-from keras_gan import _checks, _files, _names
+from keras_gan import _checks, _files, _names, backend
 
 # Logs checked by `TerminateOnNaN`, most telling first; any other log whose
 # name ends in "loss" or that a penalty adds is checked after these.
@@ -194,7 +194,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
                 cb.tensorboard = boards[0]
 
     def _write_summary(self, path, step):
-        from PIL import Image
+        Image = _checks.require("PIL.Image")
 
         board = self.tensorboard
         picture = np.asarray(Image.open(path).convert("RGB"))[None]
@@ -369,7 +369,10 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
     temporary folder, syncs it and renames it to `backup-<n>` (atomic), and
     only then removes backups older than the previous one. On restart it
     resumes from the newest complete backup; if that cannot be read, it
-    warns, naming the file, and resumes from the previous one.
+    warns, naming the file, and resumes from the previous one. In a
+    multi-process JAX run (`keras.distribution.initialize`) process 0
+    alone writes and removes backups, and every process resumes from them:
+    give all processes the same `backup_dir` on a shared file system.
 
     Args:
         backup_dir: the folder of the backups, used by nothing else.
@@ -419,8 +422,9 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         return sorted(found, reverse=True)
 
     def on_train_begin(self, logs=None):
-        for leftover in _files.partial_leftovers(self.backup_dir):
-            shutil.rmtree(leftover, ignore_errors=True)
+        if backend.process_index() == 0:
+            for leftover in _files.partial_leftovers(self.backup_dir):
+                shutil.rmtree(leftover, ignore_errors=True)
         failures = []
         for _, folder in self.backups():
             try:
@@ -454,10 +458,12 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         self.model._initial_epoch = int(metadata["epoch"])
 
     def _save_model(self):
+        if backend.process_index() != 0:
+            return  # process 0 writes for all (the state is replicated)
         numbers = [number for number, _ in self.backups()]
         number = (numbers[0] + 1) if numbers else 0
         final = os.path.join(self.backup_dir, f"backup-{number:09d}")
-        with _files.atomic_folder(final) as folder:
+        with _files.atomic_folder(final) as folder, backend.process_local_state(self.model):
             # Straight into the temporary folder (the folder itself is the
             # unit made atomic): Keras' save, not the GAN's atomic one.
             keras.Model.save_weights(self.model, os.path.join(folder, _WEIGHTS))
@@ -467,7 +473,11 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
             shutil.rmtree(older, ignore_errors=True)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.isdir(self.backup_dir):
+        if (
+            self.delete_checkpoint
+            and backend.process_index() == 0
+            and os.path.isdir(self.backup_dir)
+        ):
             shutil.rmtree(self.backup_dir)
 
 

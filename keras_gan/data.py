@@ -1,10 +1,11 @@
-"""Data for GANs: embedded real data, 2-D toy mixtures, numpy -> `tf.data`.
+"""Data for GANs: embedded real data, 2-D toy mixtures, batched input for `fit`.
 
 Everything here works offline: `digits()` is scikit-learn's embedded copy of
 the UCI 8x8 handwritten digits, and the toy mixtures are procedural.
 Images are scaled to [-1, 1], the range of a `tanh` generator output.
 """
 
+import keras
 import numpy as np
 
 from keras_gan import _checks
@@ -158,8 +159,14 @@ def from_numpy(
     seed=None,
     cache=True,
     prefetch=True,
+    shard=None,
 ):
-    """A batched `tf.data.Dataset` from arrays, ready for `GAN.fit`.
+    """Batches of arrays, ready for `GAN.fit`, on every backend.
+
+    On the TensorFlow backend this is a `tf.data.Dataset`. On JAX and
+    PyTorch it is an `ArrayDataset` (a `keras.utils.PyDataset`), so that
+    training there needs no TensorFlow installed; it batches, shuffles and
+    seeds as the `tf.data` pipeline does, and has `.repeat()` too.
 
     Args:
         x: samples, first axis the batch.
@@ -170,11 +177,19 @@ def from_numpy(
         drop_remainder: drop the last short batch, so every step sees a full
             batch (GAN losses are batch means: a tiny last batch is noisy).
         seed: shuffle seed, for reproducible runs.
-        cache: cache the elements in memory after the first epoch.
-        prefetch: prefetch batches with `tf.data.AUTOTUNE`.
+        cache: cache the elements in memory after the first epoch
+            (`tf.data` only: an `ArrayDataset` holds its arrays).
+        prefetch: prefetch batches with `tf.data.AUTOTUNE` (`tf.data` only).
+        shard: `(process_index, process_count)` for a multi-process JAX run
+            (`keras.distribution.initialize`): `batch_size` is then the
+            global batch, every process holds the same `x` and draws the
+            same order from `seed`, and each yields its own contiguous part
+            of every global batch (`batch_size // process_count` samples),
+            so the processes together train on exactly the batches one
+            process would. Set `auto_shard_dataset = False` on the
+            distribution. Not on TensorFlow (`tf.distribute` shards a
+            `tf.data` pipeline itself).
     """
-    import tensorflow as tf
-
     x = np.asarray(x)
     if x.ndim < 2:
         raise ValueError(
@@ -182,21 +197,139 @@ def from_numpy(
         )
     if np.issubdtype(x.dtype, np.floating):
         x = x.astype("float32")
-    elements = x if y is None else (x, np.asarray(y))
-    if y is not None and len(elements[1]) != len(x):
-        raise ValueError(
-            "`x` and `y` must have the same length. "
-            f"Received: len(x)={len(x)}, len(y)={len(elements[1])}"
-        )
+    if y is not None:
+        y = np.asarray(y)
+        if len(y) != len(x):
+            raise ValueError(
+                f"`x` and `y` must have the same length. Received: len(x)={len(x)}, len(y)={len(y)}"
+            )
     batch_size = _checks.integer(batch_size, "batch_size")
     if drop_remainder and len(x) < batch_size:
         raise ValueError(
             "With `drop_remainder=True` the data must hold at least one batch. "
             f"Received: len(x)={len(x)}, batch_size={batch_size}"
         )
-    ds = tf.data.Dataset.from_tensor_slices(elements)
+    if keras.backend.backend() != "tensorflow":
+        return ArrayDataset(x, y, batch_size, shuffle, drop_remainder, seed, shard=shard)
+    if shard is not None:
+        raise ValueError(
+            "`shard` is for multi-process runs on JAX; under a tf.distribute strategy Keras "
+            f"shards the tf.data pipeline itself. Received: shard={shard!r}"
+        )
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
     buffer = min(len(x), 100_000)
     return _batched(ds, batch_size, shuffle, buffer, drop_remainder, seed, cache, prefetch)
+
+
+class ArrayDataset(keras.utils.PyDataset):
+    """Batches of in-memory arrays for `fit` without TensorFlow: what
+    `from_numpy` returns on the JAX and PyTorch backends.
+
+    A `keras.utils.PyDataset`: batch `i` of an epoch holds the rows
+    `order[i * batch_size:(i + 1) * batch_size]` of `x` (and of `y`), where
+    `order` is a permutation drawn afresh each epoch from `seed` and the
+    epoch's number (the identity with `shuffle=False`). `fit` calls
+    `on_epoch_end`, which moves on to the next epoch's order. `repeat()` is
+    the endless stream of the same epochs, for `fit(steps_per_epoch=...)`.
+
+    Keras' `fit` also shuffles the order of a `PyDataset`'s batches within
+    an epoch under `fit(shuffle=True)`, its default, with Python's `random`
+    (which `keras.utils.set_random_seed` seeds); `fit(shuffle=False)` keeps
+    the order that `seed` alone determines. The batches are made in the
+    training thread (no workers): slicing arrays in memory is cheap.
+    """
+
+    def __init__(self, x, y, batch_size, shuffle, drop_remainder, seed, repeat=False, shard=None):
+        super().__init__()
+        self.x, self.y = x, y
+        self.batch_size = batch_size
+        self.shard = (0, 1) if shard is None else _shard(shard, batch_size, drop_remainder)
+        self.shuffle, self.drop_remainder, self.repeats = shuffle, drop_remainder, repeat
+        # An unseeded dataset still needs one seed for all its epochs.
+        self.seed = int(np.random.SeedSequence().entropy) if seed is None else int(seed)
+        full, rest = divmod(len(x), batch_size)
+        self.batches_per_epoch = full + (1 if rest and not drop_remainder else 0)
+        self.epoch = 0
+        self._orders = {}
+
+    def order(self, epoch):
+        """The rows of `x` in epoch `epoch`'s order."""
+        if not self.shuffle:
+            return None
+        if epoch not in self._orders:
+            rng = np.random.default_rng([self.seed, epoch])
+            self._orders = {epoch: rng.permutation(len(self.x))}
+        return self._orders[epoch]
+
+    @property
+    def num_batches(self):
+        return None if self.repeats else self.batches_per_epoch
+
+    def __len__(self):
+        if self.repeats:
+            raise TypeError("A repeated ArrayDataset is endless: it has no len()")
+        return self.batches_per_epoch
+
+    def __getitem__(self, index):
+        epoch = self.epoch
+        if self.repeats:
+            epoch, index = divmod(index, self.batches_per_epoch)
+        elif not 0 <= index < self.batches_per_epoch:
+            raise IndexError(
+                f"Batch index out of range: the dataset has {self.batches_per_epoch} "
+                f"batches. Received: index={index}"
+            )
+        part, parts = self.shard
+        local = self.batch_size // parts
+        start = index * self.batch_size + part * local
+        rows = slice(start, start + local)
+        order = self.order(epoch)
+        if order is not None:
+            rows = order[rows]
+        return self.x[rows] if self.y is None else (self.x[rows], self.y[rows])
+
+    def on_epoch_end(self):
+        if not self.repeats:
+            self.epoch += 1
+
+    def __iter__(self):
+        """One epoch (the next one on the next pass, as `tf.data` reshuffles
+        each iteration); endless after `repeat()`."""
+        yield from super().__iter__()
+        self.on_epoch_end()
+
+    def repeat(self):
+        """The same epochs without end (as `tf.data.Dataset.repeat()`)."""
+        return ArrayDataset(
+            self.x,
+            self.y,
+            self.batch_size,
+            self.shuffle,
+            self.drop_remainder,
+            self.seed,
+            repeat=True,
+            shard=None if self.shard == (0, 1) else self.shard,
+        )
+
+
+def _shard(shard, batch_size, drop_remainder):
+    """`(index, count)`, checked: every process gets an equal part of every
+    global batch."""
+    if not (isinstance(shard, (tuple, list)) and len(shard) == 2):
+        raise ValueError(
+            f"`shard` must be (process_index, process_count). Received: shard={shard!r}"
+        )
+    count = _checks.integer(shard[1], "process_count")
+    index = _checks.integer(shard[0], "process_index", minimum=0)
+    if index >= count or batch_size % count or not drop_remainder:
+        raise ValueError(
+            "`shard=(index, count)` needs 0 <= index < count, a global batch_size that "
+            "count divides, and drop_remainder=True. Received: "
+            f"shard={tuple(shard)!r}, batch_size={batch_size}, drop_remainder={drop_remainder}"
+        )
+    return index, count
 
 
 def _feature_keys(info, image_key, label_key):
@@ -257,10 +390,12 @@ def from_tfds(
         data_dir: tfds data folder.
 
     Returns:
-        A `tf.data.Dataset` of float32 images in [-1, 1] (and int32 labels).
+        A `tf.data.Dataset` of float32 images in [-1, 1] (and int32 labels),
+        on every backend: this loader needs TensorFlow and
+        tensorflow-datasets installed.
     """
-    import tensorflow as tf
-    import tensorflow_datasets as tfds
+    tf = _checks.require("tensorflow", "`keras_gan.data.from_tfds`")
+    tfds = _checks.require("tensorflow_datasets")
 
     batch_size = _checks.integer(batch_size, "batch_size")
     if image_size is not None:

@@ -27,10 +27,11 @@ import tempfile
 import warnings
 
 import keras
-import tensorflow as tf
 
 from keras_gan import _checks, _files, saving
-from keras_gan.backend import tensorflow as tf_plumbing
+
+tf = _checks.require("tensorflow")
+from keras_gan.backend import tensorflow as tf_plumbing  # noqa: E402
 
 
 def _seed_pair(seed):

@@ -31,9 +31,11 @@ weight) and returns a compiled GAN; subclass `GANHyperModel` or write your own
 
 import keras
 
+from keras_gan import _checks, penalties
 from keras_gan import metrics as metrics_lib
-from keras_gan import penalties
 from keras_gan.gan import GAN, ConditionalGAN
+
+keras_tuner = _checks.require("keras_tuner")
 
 #: The losses searched by default: all need no Lipschitz constraint.
 DEFAULT_LOSSES = ("non_saturating", "least_squares", "hinge")
@@ -109,15 +111,7 @@ def _fresh(metric):
     return metrics_lib.get(metric)
 
 
-def _hypermodel_base():
-    try:
-        import keras_tuner
-    except ImportError as err:  # a runtime dependency: only a broken install lacks it
-        raise ImportError("keras_gan.tuning needs keras-tuner (pip install keras-tuner)") from err
-    return keras_tuner.HyperModel
-
-
-class GANHyperModel(_hypermodel_base()):
+class GANHyperModel(keras_tuner.HyperModel):
     """A `keras_tuner.HyperModel` that builds GANs with `build_gan`.
 
     Args:

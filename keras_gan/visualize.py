@@ -46,7 +46,7 @@ def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
 
 def save_image_grid(path, images, columns=None, scale=4, value_range=(-1.0, 1.0)):
     """Writes `image_grid(images)` to a PNG, each pixel enlarged `scale` times."""
-    from PIL import Image
+    Image = _checks.require("PIL.Image")
 
     grid = image_grid(images, columns=columns, value_range=value_range)
     picture = Image.fromarray(grid)
@@ -127,7 +127,7 @@ def save_figure(path, figure, dpi=100, **kwargs):
 
 
 def _pyplot():
-    import matplotlib
+    matplotlib = _checks.require("matplotlib")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -23,6 +23,10 @@ def load(name):
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only(
+    "on JAX and PyTorch the GPU kit's dry run (without_tensorflow_test) runs speed.py's "
+    "alternating measurement, in its own virtualenv"
+)
 def test_speed_alternates_and_measures_memory(capsys):
     speed = load("speed")
     tiny = ["--model", "mlp", "--steps", "3", "--repeats", "2", "--batch-size", "32"]
@@ -85,10 +89,10 @@ def test_speed_median_interval_by_hand():
 def test_speed_suite_rows_per_device():
     speed = load("speed")
     cpu = speed.suite_configs("tensorflow", on_gpu=False)
-    assert len(cpu) == 6 and not any("--mixed-precision" in c for c in cpu)
+    assert len(cpu) == 6 and not any("mixed_float16" in c for c in cpu)
     assert [c[c.index("--steps") + 1] for c in cpu] == ["1000", "1000", "40", "40", "10", "10"]
     gpu = speed.suite_configs("tensorflow", on_gpu=True)
-    assert sum("--mixed-precision" in c for c in gpu) == 6 and len(gpu) == 12
+    assert sum("mixed_float16" in c for c in gpu) == 6 and len(gpu) == 12
 
     def value(config, flag, default=None):
         return config[config.index(flag) + 1] if flag in config else default

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -42,7 +43,7 @@ def test_from_numpy_batches():
     x = np.arange(100, dtype="float64").reshape(50, 2)
     y = np.arange(50)
     ds = data.from_numpy(x, y, batch_size=16, seed=0)
-    batches = list(ds.as_numpy_iterator())
+    batches = [(np.asarray(a), np.asarray(b)) for a, b in ds]
     assert len(batches) == 3  # the short last batch is dropped
     xb, yb = batches[0]
     assert xb.shape == (16, 2) and xb.dtype == np.float32
@@ -53,6 +54,73 @@ def test_from_numpy_batches():
         16,
         2,
     ]
+
+
+def test_from_numpy_is_a_pydataset_without_tensorflow_backend():
+    """On JAX and PyTorch `from_numpy` needs no TensorFlow: a PyDataset."""
+    ds = data.from_numpy(np.zeros((8, 2)), batch_size=4)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        assert isinstance(ds, tf.data.Dataset)
+    else:
+        assert isinstance(ds, data.ArrayDataset) and isinstance(ds, keras.utils.PyDataset)
+
+
+def _epochs(ds, count):
+    return [np.concatenate([np.asarray(b) for b in ds])[:, 0] for _ in range(count)]
+
+
+def test_array_dataset_shuffles_each_epoch_from_its_seed():
+    x = np.arange(40, dtype="float32").reshape(20, 2)
+    make = lambda **kw: data.ArrayDataset(x, None, 6, True, True, **kw)  # noqa: E731
+    first, second = _epochs(make(seed=3), 2)
+    assert len(first) == 18 and len(set(first)) == 18  # 3 full batches, no repeats
+    assert not np.array_equal(first, second)  # reshuffled for the next epoch
+    again = _epochs(make(seed=3), 2)
+    np.testing.assert_array_equal(again[0], first)  # the seed decides
+    np.testing.assert_array_equal(again[1], second)
+    assert not np.array_equal(_epochs(make(seed=4), 1)[0], first)
+    ordered = data.ArrayDataset(x, None, 6, False, False, seed=None)
+    np.testing.assert_array_equal(_epochs(ordered, 1)[0], x[:, 0])
+    assert len(ordered) == 4 and ordered[3].shape == (2, 2)  # the short last batch
+    with pytest.raises(IndexError, match="index=4"):
+        ordered[4]
+
+
+def test_array_dataset_repeat_is_the_same_epochs_without_end():
+    x = np.arange(40, dtype="float32").reshape(20, 2)
+    ds = data.ArrayDataset(x, None, 5, True, True, seed=1)
+    epochs = _epochs(ds, 3)
+    endless = ds.repeat()
+    assert endless.num_batches is None
+    with pytest.raises(TypeError, match="endless"):
+        len(endless)
+    stream = [np.asarray(endless[i])[:, 0] for i in range(12)]
+    np.testing.assert_array_equal(np.concatenate(stream), np.concatenate(epochs))
+
+
+def test_fit_on_array_dataset_is_reproducible_and_sees_every_sample():
+    """Two GANs trained from the same seed on `from_numpy(seed=...)` batches
+    end with the same weights; `on_epoch_end` moves each epoch on."""
+    from keras_gan import GAN, models
+
+    if keras.backend.backend() == "tensorflow":
+        pytest.skip("from_numpy is a tf.data pipeline on TensorFlow (tested above)")
+
+    def train():
+        keras.utils.set_random_seed(0)
+        gan = GAN(models.mlp_generator(4, 2, (8,)), models.mlp_discriminator(2, (8,)), seed=0)
+        gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+        ds = data.from_numpy(data.ring(64, seed=0), batch_size=16, seed=5)
+        gan.fit(ds, epochs=3, verbose=0, shuffle=False)
+        return ds, gan.get_weights()
+
+    ds, first = train()
+    assert ds.epoch >= 3  # fit moved on to a new order each epoch
+    _, second = train()
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
 
 
 @pytest.mark.parametrize(
@@ -121,3 +189,29 @@ def test_stacked_digits_stack_three_digits_of_one_part():
     again, _ = data.stacked_digits(500, part="reference", seed=3)
     np.testing.assert_array_equal(images, again)
     assert len(np.unique(modes)) > 350  # ~1 - (1 - 1/1000)^500 of the modes
+
+
+def test_shards_of_a_global_batch_together_are_that_batch():
+    """`shard=(i, n)`: process i's part of every global batch; the parts,
+    in process order, are the batches one process draws with the same seed."""
+    x = np.arange(48, dtype="float32").reshape(24, 2)
+    whole = data.ArrayDataset(x, None, 8, True, True, seed=7)
+    parts = [data.ArrayDataset(x, None, 8, True, True, seed=7, shard=(i, 2)) for i in range(2)]
+    for index in range(len(whole)):
+        np.testing.assert_array_equal(
+            np.concatenate([p[index] for p in parts]), np.asarray(whole[index])
+        )
+    assert parts[1][0].shape == (4, 2) and len(parts[1]) == len(whole) == 3
+    endless = parts[1].repeat()
+    np.testing.assert_array_equal(endless[3], parts[1].repeat()[3])
+    for shard, match in [((2, 2), "index"), ((0, 3), "batch_size=8"), ("a", "shard='a'")]:
+        with pytest.raises(ValueError, match=match):
+            data.ArrayDataset(x, None, 8, True, True, seed=0, shard=shard)
+
+
+def test_from_numpy_shard_is_for_jax_processes():
+    if keras.backend.backend() == "tensorflow":
+        with pytest.raises(ValueError, match="shard=\\(0, 2\\)"):
+            data.from_numpy(np.zeros((8, 2)), batch_size=4, shard=(0, 2))
+    else:
+        assert data.from_numpy(np.zeros((8, 2)), batch_size=4, shard=(1, 2))[0].shape == (2, 2)

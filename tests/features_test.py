@@ -68,7 +68,11 @@ def test_digits_classifier_training_is_deterministic():
 
 
 @pytest.mark.slow
-def test_feature_tags_name_the_logs_and_survive_config():
+@pytest.mark.tensorflow_only(
+    "names and configs: backend-neutral code, and building InceptionV3 twice takes 30 s "
+    "on JAX (the identity extractor's tags are tested on every backend below)"
+)
+def test_inception_feature_tags_name_the_logs_and_survive_config():
     inception = features.inception_v3(weights=None, input_shape=(8, 8, 1), resize_to=75)
     assert inception.name == "keras_inception" and inception.output_shape == (None, 2048)
     fid = metrics.FrechetDistance(inception)
@@ -76,6 +80,9 @@ def test_feature_tags_name_the_logs_and_survive_config():
     assert metrics.KernelInceptionDistance(inception).name == "kid_keras_inception"
     clone = metrics.FrechetDistance.from_config(fid.get_config())
     assert clone.name == "fid_keras_inception" and clone.features.name == "keras_inception"
+
+
+def test_feature_tags_name_the_logs_and_survive_config():
     identity = features.identity((2,))
     fd = metrics.FrechetDistance(identity)
     assert fd.name == "fd" and fd.feature_dim == 2
@@ -85,6 +92,10 @@ def test_feature_tags_name_the_logs_and_survive_config():
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only(
+    "loading Keras' InceptionV3 weights is backend-neutral Keras code, and building "
+    "InceptionV3 twice takes 17 s on JAX"
+)
 def test_inception_v3_weights_from_a_file(tmp_path):
     backbone = keras.applications.InceptionV3(
         include_top=False, weights=None, input_shape=(75, 75, 3), pooling="avg"

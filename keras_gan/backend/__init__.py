@@ -26,6 +26,10 @@ functions, and everything above this package is written in `keras.ops`:
   `(0, 1)` otherwise.
 - `replica_sum(x)`: `x` summed over the replicas (an all-reduce under a
   tf.distribute strategy; `x` where the step sees the global batch).
+- `process_index()`: this process's index in a multi-process JAX run, else 0.
+- `process_local_state(model)`: a context in which this process alone can
+  save `model` (multi-process JAX: each variable holds its local replica,
+  no distribution is set); a no-op elsewhere.
 - `make_train_function(model)`: the backend's train function for `fit`, or
   None for Keras' own.
 - `guard_step_function(model, function, training)`: the train (or test)
@@ -72,6 +76,8 @@ run_train_step = _impl.run_train_step
 run_test_step = _impl.run_test_step
 replicas = _impl.replicas
 replica_sum = _impl.replica_sum
+process_index = _impl.process_index
+process_local_state = _impl.process_local_state
 make_train_function = _impl.make_train_function
 check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels

@@ -86,6 +86,16 @@ def gradients_unrecorded():
     return contextlib.nullcontext()
 
 
+def single_process():
+    """0: one process trains (multi-worker TensorFlow keeps its own rules)."""
+    return 0
+
+
+def state_in_place(model):
+    """Nothing to localise: every variable's value is readable here."""
+    return contextlib.nullcontext()
+
+
 def no_global_rng_state():
     """None: every random draw of the networks comes from a Keras
     `SeedGenerator`, whose state the model saves."""

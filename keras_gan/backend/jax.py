@@ -14,7 +14,10 @@ variables it assigned as outputs, which are then assigned in the enclosing
 scope: a traced value never escapes the transformation that made it.
 """
 
+import contextlib
+
 import jax
+import keras
 from keras import ops
 from keras.src.backend.common.stateless_scope import get_stateless_scope
 
@@ -218,6 +221,43 @@ def run_test_step(model, step_fn, state, data):
 # noise drawn for it already differs per device: no replica slicing.
 replicas = common.single_replica
 replica_sum = common.local_sum
+
+
+def process_index():
+    """This process's index in a multi-process run (`keras.distribution.initialize`)."""
+    return jax.process_index()
+
+
+@contextlib.contextmanager
+def process_local_state(model):
+    """The model as one process alone can save it in a multi-process run:
+    each variable whose array spans other processes' devices holds this
+    process's replica of it (weights and optimizer state are replicated
+    under `DataParallel`), and no distribution is set, so that what saving
+    reads and creates stays on this process. Either would otherwise wait
+    for the other processes, which are not saving. Restored on exit."""
+    swapped = []
+    for variable in model.variables:
+        value = variable.value
+        if not getattr(value, "is_fully_addressable", True):
+            if not value.is_fully_replicated:
+                raise ValueError(
+                    "Only process 0 writes, so every variable must be replicated on "
+                    "it (keras.distribution.DataParallel); this one is sharded. "
+                    f"Received: {variable.path} with sharding {value.sharding}"
+                )
+            swapped.append((variable, value))
+            variable._value = value.addressable_data(0)
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield model
+    finally:
+        keras.distribution.set_distribution(distribution)
+        for variable, value in swapped:
+            variable._value = value
+
+
 make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
 mean_float32 = common.mean_float32

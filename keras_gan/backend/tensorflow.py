@@ -122,5 +122,7 @@ make_train_function = fast_paths.tf_train_function
 guard_step_function = common.unguarded_step_function
 mean_float32 = common.mean_float32
 no_grad = common.gradients_unrecorded
+process_index = common.single_process
+process_local_state = common.state_in_place
 global_rng_state = common.no_global_rng_state
 set_global_rng_state = common.set_no_global_rng_state

@@ -82,6 +82,8 @@ run_test_step = run_train_step
 # keras_gan does not distribute PyTorch training.
 replicas = common.single_replica
 replica_sum = common.local_sum
+process_index = common.single_process
+process_local_state = common.state_in_place
 make_train_function = common.keras_train_function
 guard_step_function = common.unguarded_step_function
 logs_for_reduction = common.unchanged_logs

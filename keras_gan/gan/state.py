@@ -53,25 +53,29 @@ class SavedState:
     weights, so a loaded GAN resumes exactly. `save` and `save_weights`
     (and so Keras' `ModelCheckpoint` and `BackupAndRestore`, which call
     them) write atomically: the file on disk is always the old complete one
-    or the new complete one."""
+    or the new complete one. In a multi-process JAX run either may be called
+    by one process alone (process 0, say): it writes its own replica of the
+    state (`backend.process_local_state`)."""
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """`keras.Model.save`, written to a temporary file in the same folder,
         synced and moved over `filepath` (atomic on a local disk)."""
-        if zipped is False or not _atomically(filepath, overwrite):
-            return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
-        with _files.atomic_path(filepath) as temporary:
-            super().save(temporary, overwrite=True, zipped=zipped, **kwargs)
+        with backend.process_local_state(self):
+            if zipped is False or not _atomically(filepath, overwrite):
+                return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+            with _files.atomic_path(filepath) as temporary:
+                super().save(temporary, overwrite=True, zipped=zipped, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """`keras.Model.save_weights`, atomic as `save` is (sharded weights,
         several files, are written by Keras as they are)."""
-        if max_shard_size is not None or not _atomically(filepath, overwrite):
-            return super().save_weights(
-                filepath, overwrite=overwrite, max_shard_size=max_shard_size
-            )
-        with _files.atomic_path(filepath) as temporary:
-            super().save_weights(temporary, overwrite=True)
+        with backend.process_local_state(self):
+            if max_shard_size is not None or not _atomically(filepath, overwrite):
+                return super().save_weights(
+                    filepath, overwrite=overwrite, max_shard_size=max_shard_size
+                )
+            with _files.atomic_path(filepath) as temporary:
+                super().save_weights(temporary, overwrite=True)
 
     def get_compile_config(self):
         """Both optimizers (with their state saved beside the weights), the

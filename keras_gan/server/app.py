@@ -412,6 +412,6 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_b
 def serve(path, host="127.0.0.1", port=8000, **options):
     """Runs the server on `host:port` until interrupted; `options` are
     `create_app`'s (`model_name`, `max_n`, `max_concurrency`, `max_body`)."""
-    import uvicorn
+    uvicorn = _checks.require("uvicorn")
 
     uvicorn.run(create_app(path, **options), host=host, port=port, log_level="info")

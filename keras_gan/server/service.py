@@ -72,7 +72,7 @@ class GeneratorService:
     """
 
     def __init__(self, path, max_n=256, max_concurrency=4):
-        import tensorflow as tf
+        tf = _checks.require("tensorflow", "the server (it loads a SavedModel)")
 
         self.tf = tf
         self.path = str(path)
