@@ -231,7 +231,9 @@ class ArrayDataset(keras.utils.PyDataset):
     `order[i * batch_size:(i + 1) * batch_size]` of `x` (and of `y`), where
     `order` is a permutation drawn afresh each epoch from `seed` and the
     epoch's number (the identity with `shuffle=False`). `fit` calls
-    `on_epoch_end`, which moves on to the next epoch's order. `repeat()` is
+    `on_epoch_end`, which moves on to the next epoch's order, and a GAN's
+    `fit` sets the epoch to its own at the start of each (so a resumed run
+    draws the orders the uninterrupted one did). `repeat()` is
     the endless stream of the same epochs, for `fit(steps_per_epoch=...)`.
 
     Keras' `fit` also shuffles the order of a `PyDataset`'s batches within

@@ -19,6 +19,17 @@ def load_script(folder, name):
     return module
 
 
+def shared_compilation(folder):
+    """Environment for the fresh processes of one test that compile the same
+    JAX programs: a compilation cache of their own in `folder`, so the later
+    processes load what the first compiled (ignored by the other backends;
+    a cache for the whole suite cost more than it saved)."""
+    return {
+        "JAX_COMPILATION_CACHE_DIR": str(folder),
+        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0.5",
+    }
+
+
 def run_python(code, *args, env=None, timeout=600):
     """Runs `code` with `args` in a fresh Python process at the repository's
     root (importable as `tests`, `keras_gan`), with `env` added to this

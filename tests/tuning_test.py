@@ -77,6 +77,10 @@ def test_random_search_two_trials_and_reload_best(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.tensorflow_only(
+    "the example's script around the tuner; the tuner trains GANs on every backend in "
+    "test_random_search_two_trials_and_reload_best"
+)
 def test_tune_ring_example(tmp_path):
     from tests.scripts import load_script
 

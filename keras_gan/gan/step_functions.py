@@ -6,6 +6,7 @@ import keras
 
 from keras_gan import backend
 from keras_gan.callbacks import SampleGrid, TerminateOnNaN
+from keras_gan.data import ArrayDataset
 
 
 class StepFunctions:
@@ -82,8 +83,27 @@ class StepFunctions:
         that went non-finite, and a `keras_gan.callbacks.SampleGrid` writes
         its pictures to a `keras.callbacks.TensorBoard` among them too. A
         `keras.callbacks.CallbackList` passed as `callbacks` is used as it
-        is."""
+        is.
+
+        Training data from `keras_gan.data.from_numpy` on JAX and PyTorch (an
+        `ArrayDataset`) is told each epoch's number, so a run resumed at
+        epoch k (`BackupAndRestore`, `initial_epoch=k`) draws epoch k's
+        order, as the uninterrupted run did."""
         if not isinstance(callbacks, keras.callbacks.CallbackList):
             callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
             SampleGrid.link_tensorboard(callbacks)
+            x = args[0] if args else kwargs.get("x")
+            if isinstance(x, ArrayDataset) and not x.repeats:
+                callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
         return super().fit(*args, callbacks=callbacks, **kwargs)
+
+
+class _DataEpoch(keras.callbacks.Callback):
+    """Sets an `ArrayDataset`'s epoch to `fit`'s at the start of each one."""
+
+    def __init__(self, dataset):
+        super().__init__()
+        self.dataset = dataset
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.dataset.epoch = epoch
