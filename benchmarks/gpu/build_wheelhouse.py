@@ -94,7 +94,7 @@ def build(dest, python_version=None, platforms=(), pip=(sys.executable, "-m", "p
         check=True,
     )
     subprocess.run(
-        [*pip, "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", dest, ROOT],
+        [*pip, "wheel", "--quiet", "--no-deps", "--wheel-dir", dest, ROOT],
         check=True,
     )
     size = folder_mib(dest)
