@@ -153,7 +153,7 @@ def make_tf_loop(generator, discriminator, args):
         float(g_loss)  # wait for the last step
         return time.perf_counter() - start
 
-    run.flops = None  # measured on JAX and PyTorch (the GPU kit's backends)
+    run.count_flops = lambda: None  # counted on JAX and PyTorch (the GPU kit's backends)
     return run
 
 
@@ -210,18 +210,22 @@ def make_jax_loop(generator, discriminator, args):
         )
     ]
     iterator = iter(dataset(args))
-    # Compiled ahead of time, once: the same executable runs the steps and
-    # gives XLA's count of the step's floating-point operations.
-    compiled = jax.jit(train_step, donate_argnums=0).lower(state[0], next(iterator)).compile()
+    train_step = jax.jit(train_step, donate_argnums=0)
 
     def run(steps):
         start = time.perf_counter()
         for _ in range(steps):
-            state[0], (d_loss, g_loss) = compiled(state[0], next(iterator))
+            state[0], (d_loss, g_loss) = train_step(state[0], next(iterator))
         float(g_loss)  # wait for the last step (JAX dispatches asynchronously)
         return time.perf_counter() - start
 
-    run.flops = xla_flops(compiled)
+    def count_flops():
+        # XLA's cost analysis of the step, compiled ahead of time for it (an
+        # extra compilation: asked for by --grid only; the timed runs call
+        # the `jax.jit` function, as a user's loop does).
+        return xla_flops(train_step.lower(state[0], next(iterator)).compile())
+
+    run.count_flops = count_flops
     return run
 
 
@@ -280,13 +284,16 @@ def make_torch_loop(generator, discriminator, args):
         g_loss.item()
         return time.perf_counter() - start
 
-    # One step counted by PyTorch's FLOP counter (matrix products and
-    # convolutions, forward and backward), before the timed runs.
-    from torch.utils.flop_counter import FlopCounterMode
+    def count_flops():
+        # One step counted by PyTorch's FLOP counter (matrix products and
+        # convolutions, forward and backward), before the timed runs.
+        from torch.utils.flop_counter import FlopCounterMode
 
-    with FlopCounterMode(display=False) as counter:
-        train_step(batch_on_device())
-    run.flops = float(counter.get_total_flops()) or None
+        with FlopCounterMode(display=False) as counter:
+            train_step(batch_on_device())
+        return float(counter.get_total_flops()) or None
+
+    run.count_flops = count_flops
     return run
 
 
@@ -507,8 +514,10 @@ def only(args):
 
 
 def measure(args):
-    """Alternating fit / loop timing in this process; returns a dict."""
+    """Alternating fit / loop timing in this process; returns a dict (with
+    the step's FLOPs and each side's TFLOP/s under `--grid`)."""
     loop = make_loop(*build(args, 0), args)
+    flops = loop.count_flops() if args.grid else None
     gan = build_gan(args)
     timer = Alternate(loop, args.steps)
     # Epoch 1 of each (tracing, first calls) is not counted.
@@ -524,7 +533,7 @@ def measure(args):
     times = {"gan.fit": timer.fit_times[1:], loop_name: timer.loop_times[1:]}
     medians = {name: statistics.median(values) for name, values in times.items()}
     paired = sorted(lo / fi for fi, lo in zip(times["gan.fit"], times[loop_name], strict=True))
-    flops = loop.flops  # the same algorithm on the same models: the same work per step
+    # The same algorithm on the same models: the loop's FLOPs are fit's too.
     return {
         "backend": keras.backend.backend(),
         "flops_per_step": flops,
