@@ -220,19 +220,20 @@ def make_jax_loop(generator, discriminator, args):
         return time.perf_counter() - start
 
     def count_flops():
-        # XLA's cost analysis of the step, compiled ahead of time for it (an
-        # extra compilation: asked for by --grid only; the timed runs call
-        # the `jax.jit` function, as a user's loop does).
-        return xla_flops(train_step.lower(state[0], next(iterator)).compile())
+        # XLA's cost analysis of the lowered step (no compilation; asked for
+        # by --grid only, and the timed runs call the `jax.jit` function, as
+        # a user's loop does).
+        return xla_flops(train_step.lower(state[0], next(iterator)))
 
     run.count_flops = count_flops
     return run
 
 
-def xla_flops(compiled):
+def xla_flops(lowered):
     """The floating-point operations of one call, from XLA's cost analysis
-    (a dict, or a list of one dict per program in older JAX)."""
-    costs = compiled.cost_analysis()
+    of a lowered (or compiled) function (a dict, or a list of one dict per
+    program in older JAX)."""
+    costs = lowered.cost_analysis()
     if isinstance(costs, (list, tuple)):
         costs = costs[0] if costs else {}
     flops = (costs or {}).get("flops")
