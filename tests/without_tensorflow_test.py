@@ -126,7 +126,7 @@ gan.save(path)
 again = keras.saving.load_model(path)
 np.testing.assert_array_equal(again.generate(8, seed=3), samples)
 digits = data.digits(return_labels=False)[:16]
-grid = visualize.save_image_grid(os.path.join(folder, "digits.png"), digits)  # pillow
+visualize.save_image_grid(os.path.join(folder, "digits.png"), digits)  # pillow
 errors = {}
 for name, call in {
     "points": lambda: visualize.save_samples(os.path.join(folder, "p.png"), samples),
