@@ -159,6 +159,34 @@ def table(results):
     return "\n".join(lines)
 
 
+def small_data_checks(fds):
+    """The small-data targets, from `{row name: mean FD}` (names as `run`
+    gives them, e.g. "image @ 200"), each as a printable line: the recipe's
+    FD on a quarter of the digits against all of them (at most 1.5x), and
+    at a tenth, the recipe with augmentation against the same without (at
+    least a third lower). A check whose rows were not run is left out."""
+    sizes = sorted(
+        {int(name.split(" @ ")[1]) for name in fds if name.startswith("image @ ")}, reverse=True
+    )
+    lines = []
+    if sizes:
+        full, quarter = sizes[0], -(-sizes[0] // 4)  # as `subset` takes a quarter
+        if quarter in sizes:
+            ratio = fds[f"image @ {quarter}"] / fds[f"image @ {full}"]
+            lines.append(
+                f"with augmentation, FD at {quarter} / FD at {full} digits: {ratio:.2f} "
+                f"(target <= 1.5: {'yes' if ratio <= 1.5 else 'NO'})"
+            )
+    for size in sizes:
+        if f"image_noaug @ {size}" in fds and size < max(sizes):
+            cut = 1 - fds[f"image @ {size}"] / fds[f"image_noaug @ {size}"]
+            lines.append(
+                f"at {size} digits, augmentation cuts the FD by {cut:.0%} "
+                f"(target >= 33%: {'yes' if cut >= 1 / 3 else 'NO'})"
+            )
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -182,6 +210,8 @@ def main(argv=None):
             f"{name}: beats the floor on precision and recall: {'yes' if beats else 'NO'}; "
             f"classes covered {mean(runs, 'classes_covered'):.1f}/10, FD {mean(runs, 'fd'):.2f}"
         )
+    for line in small_data_checks({name: mean(runs, "fd") for name, runs in results.items()}):
+        print(line)
     print(f"(keras_gan {keras_gan.__version__})")
     return results, ada_p
 

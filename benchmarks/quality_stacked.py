@@ -132,10 +132,10 @@ def main(argv=None):
     print(f"{'row':40s}{'modes':>16s}{'reverse KL':>16s}")
     for row, runs in results.items():
         cells = []
-        for key in ("modes", "reverse_kl"):
+        for key, digits in (("modes", 1), ("reverse_kl", 3)):
             values = [r[key] for r in runs]
-            spread = f" ±{statistics.stdev(values):.2f}" if len(values) > 1 else ""
-            cells.append(f"{statistics.mean(values):.2f}{spread}")
+            spread = f" ±{statistics.stdev(values):.{digits}f}" if len(values) > 1 else ""
+            cells.append(f"{statistics.mean(values):.{digits}f}{spread}")
         print(f"{row:40s}{cells[0]:>16s}{cells[1]:>16s}")
     for name, (modes, kl) in PUBLISHED.items():
         print(f"{'published: ' + name:40s}{modes:>16.1f}{kl:>16.2f}")

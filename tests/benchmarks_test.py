@@ -127,6 +127,18 @@ def test_quality_digits_rows(capsys):
     assert len(images) == 200 and np.bincount(labels).min() >= 19  # stratified
 
 
+def test_quality_digits_small_data_checks():
+    checks = load("quality_digits").small_data_checks
+    fds = {"image @ 797": 5.0, "image @ 200": 8.0, "image @ 80": 10.0, "image_noaug @ 80": 14.0}
+    assert checks(fds) == [
+        "with augmentation, FD at 200 / FD at 797 digits: 1.60 (target <= 1.5: NO)",
+        "at 80 digits, augmentation cuts the FD by 29% (target >= 33%: NO)",
+    ]
+    fds.update({"image @ 200": 7.0, "image_noaug @ 80": 16.0, "floor: GMM-40 diag": 8.1})
+    assert [line.split(": ")[-1] for line in checks(fds)] == ["yes)", "yes)"]
+    assert checks({"image @ 797": 5.0, "image_noaug @ 797": 6.0}) == []  # nothing to compare
+
+
 @pytest.mark.tensorflow_only("benchmarks tf.distribute.MirroredStrategy")
 @pytest.mark.slow
 def test_scaling_writes_its_plot(tmp_path):
