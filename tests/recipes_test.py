@@ -95,6 +95,7 @@ def test_image_recipe_trains_on_tfds_mock_data(name, size, channels, num_classes
     assert np.abs(samples).max() <= 1.0
     assert gan.ema_generator is not None
     assert isinstance(gan.augment, keras_gan.augment.AdaptiveAugment)
+    assert gan.augment.target == recipes.ADA_TARGET == 0.3  # not ADA's 0.6: measured
 
 
 @pytest.mark.parametrize("size", [8, 16, 28, 32, 64])
