@@ -192,8 +192,8 @@ def image_gan(
     and every batch the discriminator sees is augmented adaptively (ADA:
     `augment.AdaptiveAugment` with a target of 0.3, which keeps `p` low
     when the data is plenty and raises it when the discriminator starts to
-    overfit). The defaults are
-    the best measured on the 8x8 digits (docs/guide/small_data.md).
+    overfit). The defaults are the best measured on the 8x8 digits
+    (docs/guide/small_data.md).
 
     Args:
         image_shape: `(size, size, channels)`, e.g. `(8, 8, 1)`,
@@ -210,7 +210,7 @@ def image_gan(
             every `r1_interval`-th discriminator update only, scaled up to
             the same average strength (StyleGAN2's 16).
         augmentation: what `GAN.compile(augment=...)` takes (None, an
-            augmentation object, `"ada"` for
+            augmentation object, `"ada"` or `"adaptive_augment"` for
             `augment.AdaptiveAugment(target=0.3)`,
             `"diff_augment"`, ...) or a DiffAugment policy
             (`"translation,cutout"`).
@@ -255,23 +255,24 @@ def image_gan(
             rate = keras.optimizers.schedules.CosineDecay(learning_rate, int(total_steps))
         return keras.optimizers.Adam(rate, beta_1=0.5, beta_2=0.99)
 
-    if isinstance(augmentation, str) and augmentation.lower() == "ada":
-        # A lower target than ADA's 0.6: on the digits, p then rises to about
-        # 0.3 (0.1 at 0.6), which lowers the FD on 200 and 80 digits and
-        # leaves it unchanged on all 797 (docs/guide/small_data.md).
-        augmentation = augment.AdaptiveAugment(target=ADA_TARGET)
     try:
-        augmentation = augment.get(augmentation)
+        resolved = augment.get(augmentation)
     except ValueError:
         if not isinstance(augmentation, str):
             raise
-        augmentation = augment.DiffAugment(augmentation)  # a policy
+        resolved = augment.DiffAugment(augmentation)  # a policy
+    if isinstance(augmentation, str) and isinstance(resolved, augment.AdaptiveAugment):
+        # ADA by name ("ada", "adaptive_augment"), with a lower target than
+        # ADA's 0.6: on the digits, p then rises to about 0.3 (0.1 at 0.6),
+        # which lowers the FD on 200 and 80 digits and leaves it unchanged
+        # on all 797 (docs/guide/small_data.md).
+        resolved = augment.AdaptiveAugment(target=ADA_TARGET)
     gan.compile(
         adam(),
         adam(),
         loss="non_saturating",
         d_penalty=penalties.R1(r1_weight, interval=r1_interval) if r1_weight else None,
-        augment=augmentation,
+        augment=resolved,
         pack=pack,
     )
     return gan

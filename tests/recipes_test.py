@@ -124,6 +124,11 @@ def test_image_recipe_options_and_errors():
     # Names resolve as in GAN.compile(augment=...); other strings are policies.
     named = recipes.image_gan((8, 8, 1), width=8, augmentation="diff_augment")
     assert isinstance(named.augment, keras_gan.augment.DiffAugment)
+    for name in ("ada", "adaptive_augment"):  # ADA by any of its names: the recipe's target
+        ada = recipes.image_gan((8, 8, 1), width=8, augmentation=name)
+        assert ada.augment.target == recipes.ADA_TARGET
+    given = recipes.image_gan((8, 8, 1), width=8, augmentation=keras_gan.augment.AdaptiveAugment())
+    assert given.augment.target == 0.6  # an instance is used as it is
     with pytest.raises(ValueError, match="policy"):
         recipes.image_gan((8, 8, 1), width=8, augmentation="adaptive")
     with pytest.raises(ValueError, match=r"image_shape=\(8, 6, 1\)"):
