@@ -444,3 +444,111 @@ def get(identifier, **kwargs):
         "A GAN loss must be a name, a config dict or a keras_gan.losses.GANLoss "
         f"instance. Received: loss={identifier!r} of type {type(identifier).__name__}"
     )
+
+
+@_names.register
+class TopK:
+    """Top-k training of the generator (Sinha et al. 2020, "Top-k Training
+    of GANs: Improving GAN Performance by Throwing Away Bad Samples").
+
+    The generator learns only from the generated samples of each batch that
+    the discriminator scores highest, its near-misses; the worst-scored ones,
+    which pull the generator towards wherever the discriminator happens to
+    be most wrong, give no gradient. The kept fraction starts at the whole
+    batch, while the discriminator's judgement is still poor, and decays to
+    `min_fraction`: at generator update `step` it is
+    `max(min_fraction, decay ** (step / decay_steps))` (the paper decays by
+    0.99 an epoch).
+
+    It changes only the generator's gradient: the loss it logs (`g_loss`) is
+    still the whole batch's, and the gradient is the kept samples' mean. It
+    works with every loss, on every backend (the batch keeps its static
+    shape: the others are masked, not dropped), and under a distribution
+    strategy on each replica's part of the batch. Give it to
+    `GAN.compile(top_k=...)`.
+
+    Args:
+        min_fraction: the smallest fraction of each batch kept, in (0, 1].
+        decay: the kept fraction's decay per `decay_steps`, in (0, 1)
+            (None: `min_fraction` from the first update).
+        decay_steps: generator updates per decay (an epoch's batches for
+            the paper's schedule).
+
+    Example:
+
+    ```python
+    # 797 digits in batches of 32: 24 updates an epoch.
+    gan.compile(d_optimizer, g_optimizer,
+                top_k=keras_gan.losses.TopK(0.75, decay=0.99, decay_steps=24))
+    ```
+    """
+
+    def __init__(self, min_fraction=0.75, decay=0.99, decay_steps=1):
+        self.min_fraction = _checks.number(
+            min_fraction, "min_fraction", minimum=0.0, inclusive=False
+        )
+        if self.min_fraction > 1.0:
+            raise ValueError(
+                f"`min_fraction` must be in (0, 1]. Received: min_fraction={min_fraction!r}"
+            )
+        self.decay = None
+        if decay is not None:
+            self.decay = _checks.number(decay, "decay", minimum=0.0, inclusive=False)
+            if self.decay >= 1.0:
+                raise ValueError(f"`decay` must be in (0, 1) or None. Received: decay={decay!r}")
+        self.decay_steps = _checks.number(decay_steps, "decay_steps", minimum=0.0, inclusive=False)
+
+    def fraction(self, step):
+        """The fraction of the batch kept at generator update `step`."""
+        if self.decay is None:
+            return ops.convert_to_tensor(self.min_fraction, "float32")
+        step = ops.cast(step, "float32")
+        decayed = ops.power(ops.cast(self.decay, "float32"), step / self.decay_steps)
+        return ops.maximum(decayed, self.min_fraction)
+
+    def select(self, fake_scores, step):
+        """`fake_scores` (flattened, float32) with the same values, whose
+        gradient flows only through the highest-scored `fraction(step)` of
+        them (at least one), scaled so it is their mean's gradient."""
+        scores = _float32(fake_scores)
+        size = ops.shape(scores)[0]
+        count = ops.cast(size, "float32")
+        kept = ops.minimum(ops.maximum(ops.round(self.fraction(step) * count), 1.0), count)
+        # The kept-th highest score; ties with it are kept too.
+        threshold = ops.take(ops.sort(scores), ops.cast(count - kept, "int32"))
+        mask = ops.cast(scores >= ops.stop_gradient(threshold), "float32")
+        weight = mask * (count / ops.sum(mask))
+        constant = ops.stop_gradient(scores)
+        return constant + (scores - constant) * ops.stop_gradient(weight)
+
+    def get_config(self):
+        return {
+            "min_fraction": self.min_fraction,
+            "decay": self.decay,
+            "decay_steps": self.decay_steps,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return (
+            f"TopK(min_fraction={self.min_fraction}, decay={self.decay}, "
+            f"decay_steps={self.decay_steps})"
+        )
+
+    @classmethod
+    def get(cls, identifier):
+        """A `TopK` from `None` (none), a fraction (kept from the first
+        update: `TopK(fraction, decay=None)`), a config dict or an instance."""
+        if identifier is None or isinstance(identifier, TopK):
+            return identifier
+        if isinstance(identifier, dict):
+            return keras.saving.deserialize_keras_object(identifier, module_objects={"TopK": cls})
+        if isinstance(identifier, (int, float)) and not isinstance(identifier, bool):
+            return cls(identifier, decay=None)
+        raise ValueError(
+            "`top_k` must be None, a fraction in (0, 1] or a keras_gan.losses.TopK. "
+            f"Received: top_k={identifier!r}"
+        )

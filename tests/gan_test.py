@@ -101,6 +101,32 @@ def test_one_fit_step_matches_numpy(loss):
     np.testing.assert_allclose(logs["g_loss"][0], g_loss, atol=1e-5)
 
 
+@pytest.mark.parametrize("loss", ["non_saturating", "hinge"])
+def test_one_fit_step_with_top_k_matches_numpy(loss, tmp_path):
+    # Top-k training: the generator's gradient is the mean loss of the half
+    # of its batch the (updated) discriminator scores highest; its logged
+    # g_loss is still the whole batch's.
+    gan, gen0, disc0, logs = run_one_fit_step(loss, top_k=0.5)
+    _, disc1, _, g_loss = reference_step(gen0, disc0, real_batch(), loss)
+    seeds = keras.random.SeedGenerator(SEED)
+    keras.random.normal((BATCH, LATENT), seed=seeds)  # the discriminator's draw
+    z = to_numpy(keras.random.normal((BATCH, LATENT), seed=seeds)).astype(np.float64)
+    _, g_loss_fn = ref.LOSSES[loss]
+    best = np.argsort(ref.mlp(disc1, ref.mlp(gen0, z))[:, 0])[-BATCH // 2 :]
+
+    def kept_objective(p):
+        return g_loss_fn(ref.mlp(disc1, ref.mlp(p, z[best]))[:, 0], None)
+
+    gen1 = ref.sgd(gen0, ref.numeric_grad(kept_objective, gen0), LR)
+    assert_close(weights64(gan.discriminator), disc1)
+    assert_close(weights64(gan.generator), gen1)
+    np.testing.assert_allclose(logs["g_loss"][0], g_loss, atol=1e-5)
+    assert gan.get_compile_config()["top_k"]["config"]["min_fraction"] == 0.5
+    gan.save(tmp_path / "gan.keras")
+    loaded = keras.saving.load_model(tmp_path / "gan.keras")
+    assert repr(loaded.top_k) == "TopK(min_fraction=0.5, decay=None, decay_steps=1.0)"
+
+
 @pytest.mark.parametrize("loss", ["minimax", "least_squares", "relativistic_average"])
 def test_one_fit_step_with_label_smoothing_matches_numpy(loss):
     gan, gen0, disc0, _ = run_one_fit_step(keras_gan.losses.get(loss, label_smoothing=0.2))

@@ -198,3 +198,58 @@ def test_custom_loss_subclass():
     loss = Scaled()
     assert loss.name == "scaled"
     assert float(loss(REAL, FAKE)[0]) == pytest.approx(HAND["wasserstein"][0], rel=1e-6)
+
+
+def test_top_k_fraction_decays_to_its_minimum():
+    top_k = losses.TopK(0.75, decay=0.99, decay_steps=24)
+    fraction = lambda step: float(top_k.fraction(step))  # noqa: E731
+    assert fraction(0) == pytest.approx(1.0)
+    assert fraction(24) == pytest.approx(0.99)
+    assert fraction(240) == pytest.approx(0.99**10, rel=1e-5)
+    assert fraction(10_000) == pytest.approx(0.75)
+    assert float(losses.TopK.get(0.5).fraction(0)) == pytest.approx(0.5)  # from the start
+
+
+@pytest.mark.parametrize("step, kept", [(0, 8), (10_000, 2)])
+def test_top_k_passes_gradient_through_the_best_scored_only(step, kept):
+    # The same loss value as the whole batch's; the gradient is the mean
+    # over the `kept` highest scores' (2 of 8 once decayed to 0.25).
+    scores = np.array([0.5, -2.0, 3.0, 1.0, -1.0, 2.0, 0.0, -3.0], "float32")
+    x = keras.Variable(scores)
+    top_k = losses.TopK(0.25, decay=0.5, decay_steps=10)
+    loss = losses.get("non_saturating")
+
+    def fn():
+        value = loss.generator_loss(top_k.select(x, step))
+        return value, value
+
+    value, (grad,) = backend.value_and_grad(fn, [x])
+    assert float(value) == pytest.approx(float(loss.generator_loss(scores)), rel=1e-6)
+    best = np.argsort(scores)[::-1][:kept]
+    expected = np.zeros(8)
+    expected[best] = -(1 - 1 / (1 + np.exp(-scores[best]))) / kept  # d softplus(-s)/ds / k
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(grad), expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"min_fraction": 0.0}, "min_fraction"),
+        ({"min_fraction": 1.5}, "min_fraction=1.5"),
+        ({"decay": 1.0}, "decay=1.0"),
+        ({"decay_steps": 0}, "decay_steps"),
+    ],
+)
+def test_top_k_rejects_bad_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        losses.TopK(**kwargs)
+    with pytest.raises(ValueError, match="top_k='most'"):
+        losses.TopK.get("most")
+
+
+def test_top_k_round_trips_through_its_config():
+    top_k = losses.TopK(0.6, decay=0.98, decay_steps=12.5)
+    config = keras.saving.serialize_keras_object(top_k)
+    again = losses.TopK.get(config)
+    assert again.get_config() == top_k.get_config()
+    assert repr(again) == "TopK(min_fraction=0.6, decay=0.98, decay_steps=12.5)"

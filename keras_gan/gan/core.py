@@ -114,6 +114,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         self.eval_metrics = []
         self.augment = None
         self.pack = 1
+        self.top_k = None
         self.ema_generator = None
         self.ema_half_life = None
         # The trainable variables the current train function was made for.
@@ -157,6 +158,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         metrics=None,
         augment=None,
         pack=1,
+        top_k=None,
         jit_compile="auto",
         steps_per_execution=1,
         run_eagerly=False,
@@ -187,6 +189,10 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 judges packs of `pack` samples side by side along the last
                 axis, so it must take `pack` times the channels (the model
                 builders' `pack=`); the batch size must be a multiple of it.
+            top_k: top-k training (Sinha et al. 2020): the generator learns
+                only from the generated samples the discriminator scores
+                highest; a `keras_gan.losses.TopK` (its kept fraction decays
+                from the whole batch), or a fraction kept from the start.
             jit_compile: as `keras.Model.compile`.
             steps_per_execution: as `keras.Model.compile`.
             run_eagerly: as `keras.Model.compile`.
@@ -224,6 +230,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 f"Received: jit_compile={jit_compile!r}"
             )
         self.pack = self._checked_pack(pack)
+        self.top_k = losses_module.TopK.get(top_k)
         augment = augment_module.get(augment)
         if self.augment is not None and augment is not self.augment:
             del self.augment  # no longer tracked: its state leaves the model
@@ -272,6 +279,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
             "metrics": list(self.eval_metrics),
             "augment": self.augment,
             "pack": self.pack,
+            "top_k": self.top_k,
             "jit_compile": jit_compile,
             "steps_per_execution": steps_per_execution,
             "run_eagerly": run_eagerly,

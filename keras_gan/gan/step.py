@@ -167,6 +167,8 @@ class AlternatingStep:
             return fake_scores, real_scores
 
         fake_scores, real_scores = self._frozen_call(self.discriminator, score)
+        if self.top_k is not None:
+            fake_scores = self.top_k.select(fake_scores, self.g_optimizer.iterations)
         loss = self.loss_fn.generator_loss(fake_scores, real_scores)
         return _with_regularization(loss, self.generator)
 
