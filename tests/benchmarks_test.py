@@ -110,7 +110,7 @@ def test_speed_suite_rows_per_device():
 def test_quality_digits_rows(capsys):
     quality = load("quality_digits")
     results, ada_p = quality.run(
-        seeds=(0,), rows=("image",), fractions=(1.0, 0.1), steps=2, n=100, verbose=False
+        seeds=(0,), rows=("image",), fractions=(1.0, 0.1), steps=2, n=100, draws=2, verbose=False
     )
     assert set(results) == {
         "image @ 797",
@@ -123,6 +123,9 @@ def test_quality_digits_rows(capsys):
     table = quality.table(results)
     assert "precision" in table and "ceiling: real" in table
     assert results["ceiling: real"][0]["precision"] > results["image @ 80"][0]["precision"]
+    scores = [{"fd": 4.0, "precision": 0.5}, {"fd": 6.0, "precision": 0.7}]
+    assert quality.mean_scores(scores) == pytest.approx({"fd": 5.0, "precision": 0.6})
+    assert quality.draw_seed(3, 0) == 3 and len({quality.draw_seed(0, d) for d in range(5)}) == 5
     images, labels = quality.subset(*keras_gan.data.digits_split(0)["gan"], 0.25, seed=0)
     assert len(images) == 200 and np.bincount(labels).min() >= 19  # stratified
 

@@ -96,6 +96,7 @@ def test_image_recipe_trains_on_tfds_mock_data(name, size, channels, num_classes
     assert gan.ema_generator is not None
     assert isinstance(gan.augment, keras_gan.augment.AdaptiveAugment)
     assert gan.augment.target == recipes.ADA_TARGET == 0.3  # not ADA's 0.6: measured
+    assert gan.d_penalties[0].weight == 5.0 and gan.top_k.min_fraction == 0.75
 
 
 @pytest.mark.parametrize("size", [8, 16, 28, 32, 64])
@@ -113,10 +114,23 @@ def test_image_networks_from_8x8_to_64x64(size):
 
 def test_image_recipe_options_and_errors():
     gan = recipes.image_gan(
-        (8, 8, 1), seed=0, width=8, augmentation=None, ema_half_life=None, r1_weight=0, pack=2
+        (8, 8, 1),
+        seed=0,
+        width=8,
+        augmentation=None,
+        ema_half_life=None,
+        r1_weight=0,
+        pack=2,
+        top_k=None,
     )
     assert gan.augment is None and gan.ema_generator is None and gan.d_penalties == []
-    assert gan.pack == 2
+    assert gan.pack == 2 and gan.top_k is None
+    # Top-k's kept fraction decays by 0.99 an epoch of a 300-epoch run.
+    top_k = recipes.image_gan((8, 8, 1), width=8, total_steps=7200).top_k
+    assert (top_k.min_fraction, top_k.decay, top_k.decay_steps) == (0.75, 0.99, 24.0)
+    assert recipes.image_gan((8, 8, 1), width=8).top_k.decay_steps == 24.0
+    assert recipes.image_gan((8, 8, 1), width=8, steps_per_execution=4).steps_per_execution == 4
+    assert recipes.mixture_gan(100, steps_per_execution=3).steps_per_execution == 3
     diff = recipes.image_gan((8, 8, 1), width=8, augmentation="translation,cutout")
     assert isinstance(diff.augment, keras_gan.augment.DiffAugment)
     assert diff.augment.policy == "translation,cutout"
