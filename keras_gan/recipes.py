@@ -140,9 +140,9 @@ def mixture_gan(
             which the grid needs (docs/evaluation.md).
         steps_per_execution: as `keras.Model.compile` (`GAN.compile`):
             train steps per call of the compiled function, which saves the
-            per-step Python overhead of small networks (1 on PyTorch).
+            per-step Python overhead of small networks; it must be 1 on
+            PyTorch, whose Keras trainer runs one step per call.
     """
-
     generator = models.mlp_generator(16, 2, hidden_units=(256, 256, 256))
     discriminator = models.mlp_discriminator(2, hidden_units=(256, 256, 256))
     if data_scale != 1.0:
@@ -236,7 +236,8 @@ def image_gan(
             it reaches 0.75 after a tenth of the run; None: off).
         steps_per_execution: as `keras.Model.compile` (`GAN.compile`):
             train steps per call of the compiled function, which saves the
-            per-step Python overhead of small networks (1 on PyTorch).
+            per-step Python overhead of small networks; it must be 1 on
+            PyTorch, whose Keras trainer runs one step per call.
 
     Returns:
         A compiled `GAN` or `ConditionalGAN`.
