@@ -24,7 +24,10 @@ Baseline rows (on all 797 digits): the floor, a 40-component Gaussian mixture
 to [-1, 1]; for reference the same mixture with full covariances (40 full
 64x64 covariances on 797 digits rest on ~20 digits each: close to memorizing
 them); and the ceiling, 400 real digits of the GAN part scored as if
-generated.
+generated. On a quarter or a tenth of the digits, `copies of the N digits`
+scores 400 draws from those N training digits themselves: what a generator
+that memorized them would score (on 200 digits an FD of about 7.3, on 80
+about 9.9, against the ceiling's 3.4).
 
 Every row is scored on `--draws` (5) independent draws of `--n` (400)
 samples, and the scores averaged (for the ceiling, 5 draws of 400 of the
@@ -185,7 +188,27 @@ def run(
         results.setdefault("GMM-40 full (memorizer)", []).append(
             mean_scores([b["floor"] for b in full])
         )
+        for fraction in fractions:
+            if fraction < 1:
+                images, _ = subset(x, y, fraction, seed=0)
+                results.setdefault(f"copies of the {len(images)} digits", []).append(
+                    mean_scores(
+                        [
+                            evaluation.digits_scores(
+                                copies(images, n, draw_seed(seed, d)), reference
+                            )
+                            for d in range(draws)
+                        ]
+                    )
+                )
     return results, ada_p
+
+
+def copies(images, n, seed):
+    """`n` of `images` drawn at random (with replacement where there are
+    fewer than `n`): a generator that has memorized its training set."""
+    rng = np.random.default_rng(seed)
+    return images[rng.choice(len(images), n, replace=len(images) < n)]
 
 
 def table(results):

@@ -118,11 +118,16 @@ def test_quality_digits_rows(capsys):
         "floor: GMM-40 diag",
         "GMM-40 full (memorizer)",
         "ceiling: real",
+        "copies of the 80 digits",
     }
     assert set(ada_p) == {"image @ 797", "image @ 80"}
     table = quality.table(results)
     assert "precision" in table and "ceiling: real" in table
     assert results["ceiling: real"][0]["precision"] > results["image @ 80"][0]["precision"]
+    # 80 digits cover less of the held-out ones than 100 of all 797 do.
+    assert results["copies of the 80 digits"][0]["recall"] < results["ceiling: real"][0]["recall"]
+    copied = quality.copies(np.arange(80)[:, None], 100, seed=1)
+    assert copied.shape == (100, 1) and set(copied.ravel()) <= set(range(80))
     scores = [{"fd": 4.0, "precision": 0.5}, {"fd": 6.0, "precision": 0.7}]
     assert quality.mean_scores(scores) == pytest.approx({"fd": 5.0, "precision": 0.6})
     assert quality.draw_seed(3, 0) == 3 and len({quality.draw_seed(0, d) for d in range(5)}) == 5
