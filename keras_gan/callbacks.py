@@ -236,7 +236,10 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
     It reports each (once per episode), records it in `events`, and can stop
     training. With `best_monitor` it also keeps the generator weights of the
     best epoch by that log (e.g. `"val_fd"`, `mode="min"`) and restores them
-    when training ends, so you keep the best generator, not the last.
+    when training ends, so you keep the best generator, not the last. With
+    a moving average of the generator (`GAN.enable_ema`), which is what
+    `generate` and the validation metrics use, it keeps and restores the
+    average's weights of that epoch as well.
 
     Args:
         patience: consecutive epochs a sign must persist.
@@ -342,11 +345,19 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
             )
             if better:
                 self.best_value, self.best_epoch = value, epoch
-                self._best_weights = self.model.generator.get_weights()
+                self._best_weights = [net.get_weights() for net in self._generators()]
+
+    def _generators(self):
+        """The generator and, when enabled, its moving average: the one
+        `generate` and the validation metrics use (so the weights kept are
+        those the monitored value was measured on)."""
+        ema = getattr(self.model, "ema_generator", None)
+        return [self.model.generator] + ([ema] if ema is not None else [])
 
     def on_train_end(self, logs=None):
         if self._best_weights is not None:
-            self.model.generator.set_weights(self._best_weights)
+            for net, weights in zip(self._generators(), self._best_weights, strict=True):
+                net.set_weights(weights)
             if self.verbose:
                 print(
                     f"Restored the generator of epoch {self.best_epoch + 1} "

@@ -134,6 +134,31 @@ def test_monitor_restores_the_best_generator():
         np.testing.assert_array_equal(a, b)
 
 
+def test_monitor_restores_the_moving_average_it_measured():
+    # With EMA, validation metrics and `generate` use the average: the best
+    # epoch's average must come back with the best epoch's generator.
+    gan = small_gan(image=False)
+    gan.enable_ema(1000)
+    monitor = ConvergenceMonitor(best_monitor="val_fd", mode="min", verbose=False)
+    monitor.set_model(gan)
+    monitor.on_train_begin()
+    snapshots, samples = [], []
+    for epoch, fd in enumerate([3.0, 1.0, 2.0]):
+        for net, step in ((gan.generator, 0.1), (gan.ema_generator, 0.05)):
+            for w in net.weights:  # the average is not trainable
+                if "kernel" in w.path:
+                    w.assign(w.numpy() + step)
+        snapshots.append((gan.generator.get_weights(), gan.ema_generator.get_weights()))
+        samples.append(gan.generate(8, seed=0))
+        monitor.on_epoch_end(epoch, {"val_fd": fd})
+    monitor.on_train_end()
+    assert not np.allclose(samples[1], samples[2])
+    np.testing.assert_array_equal(gan.generate(8, seed=0), samples[1])
+    for net, kept in zip((gan.generator, gan.ema_generator), snapshots[1], strict=True):
+        for a, b in zip(net.get_weights(), kept, strict=True):
+            np.testing.assert_array_equal(a, b)
+
+
 def test_monitor_needs_a_mode_for_best():
     with pytest.raises(ValueError, match="mode=None"):
         ConvergenceMonitor(best_monitor="val_fd")
