@@ -345,7 +345,7 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
             )
             if better:
                 self.best_value, self.best_epoch = value, epoch
-                self._best_weights = [net.get_weights() for net in self._generators()]
+                self._best_weights = [(net, net.get_weights()) for net in self._generators()]
 
     def _generators(self):
         """The generator and, when enabled, its moving average: the one
@@ -356,7 +356,7 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         if self._best_weights is not None:
-            for net, weights in zip(self._generators(), self._best_weights, strict=True):
+            for net, weights in self._best_weights:
                 net.set_weights(weights)
             if self.verbose:
                 print(
