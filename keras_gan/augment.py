@@ -39,6 +39,8 @@ from keras_gan import _checks, _names, backend
 from keras_gan.distribute import per_replica_draw
 
 POLICIES = ("color", "translation", "cutout")
+# What `AdaptiveAugment`'s overfitting statistic is the sign over.
+STATISTICS = ("augmented", "unaugmented")
 
 
 def _uniform(shape, seed_generator):
@@ -142,9 +144,10 @@ def _policy(policy):
 
 class Augment(keras.layers.Layer):
     """Base of the augmentations: `augment(x, seed_generator)` returns the
-    augmented batch; `observe(real_scores)` hears the discriminator's scores
-    on (augmented) real data after each discriminator update; `logs()` are
-    what the augmentation adds to the training logs."""
+    augmented batch; `augment_real` augments the real batch of a
+    discriminator update and returns what `observe(real_scores, observed)`
+    then hears with the discriminator's scores on it; `logs()` are what the
+    augmentation adds to the training logs."""
 
     def __init__(self, policy="color,translation,cutout", **kwargs):
         super().__init__(**kwargs)
@@ -156,7 +159,13 @@ class Augment(keras.layers.Layer):
     def augment(self, x, seed_generator):
         raise NotImplementedError
 
-    def observe(self, real_scores):
+    def augment_real(self, x, seed_generator):
+        """Augments the real batch of a discriminator update; returns
+        `(augmented, observed)`, `observed` being what `observe` is given
+        with the scores (None: nothing per sample)."""
+        return self.augment(x, seed_generator), None
+
+    def observe(self, real_scores, observed=None):
         """Nothing to learn from the scores (DiffAugment)."""
         return None
 
@@ -209,6 +218,14 @@ class AdaptiveAugment(Augment):
     `load_model` and `BackupAndRestore`. Under data parallelism the
     statistic is summed over the replicas, so `p` is the same on each.
 
+    With `statistic="unaugmented"`, `r` is the mean sign over the real
+    samples that no transformation touched (each is untouched with
+    probability `(1 - p) ** len(policy)`), while `p` still moves by the
+    number of all real images. On small data the discriminator can memorize
+    the untouched training images exactly while scoring the augmented ones
+    low enough to hold ADA's `r` at its target; the untouched ones' sign
+    shows the memorizing (docs/guide/small_data.md).
+
     Args:
         target: the value of `r` that `p` steers towards (0.6 in ADA).
         policy: as `DiffAugment`'s.
@@ -216,6 +233,9 @@ class AdaptiveAugment(Augment):
         ramp_images: images over which `p` can move from 0 to 1 (ADA's
             500k suits long runs; short runs on small data need less).
         interval: train steps between two updates of `p`.
+        statistic: `"augmented"` (ADA's: the sign over the real batch as
+            the discriminator sees it) or `"unaugmented"` (over the real
+            samples left untouched).
 
     Example:
 
@@ -233,9 +253,15 @@ class AdaptiveAugment(Augment):
         initial_p=0.0,
         ramp_images=100_000,
         interval=4,
+        statistic="augmented",
         **kwargs,
     ):
         super().__init__(policy=policy, **kwargs)
+        if statistic not in STATISTICS:
+            raise ValueError(
+                f"`statistic` must be one of {STATISTICS}. Received: statistic={statistic!r}"
+            )
+        self.statistic = statistic
         self.target = _checks.number(target, "target", minimum=-1.0)
         if self.target >= 1.0:
             raise ValueError(f"`target` must be in [-1, 1). Received: target={target!r}")
@@ -252,29 +278,58 @@ class AdaptiveAugment(Augment):
         self.sign_sum = self.add_weight((), initializer="zeros", name="sign_sum", **state)
         self.count = self.add_weight((), initializer="zeros", name="count", **state)
         self.steps = self.add_weight((), initializer="zeros", name="steps", **state)
+        if statistic == "unaugmented":  # `count` then counts the untouched only
+            self.images = self.add_weight((), initializer="zeros", name="images", **state)
 
-    def augment(self, x, seed_generator):
+    def _augment(self, x, seed_generator):
+        """`(augmented, untouched)`: `untouched` is 1 for the samples no
+        transformation was applied to, else 0."""
         _check_images(x)
         batch = ops.shape(x)[0]
+        untouched = ops.ones((batch,), "float32")
         for name in _policy(self.policy):
             apply = _uniform((batch,), seed_generator) < ops.convert_to_tensor(self.p)
+            untouched = untouched * (1.0 - ops.cast(apply, "float32"))
             x = _TRANSFORMS[name](x, seed_generator, apply=apply)
-        return x
+        return x, untouched
 
-    def observe(self, real_scores):
-        signs = backend.replica_sum(ops.sum(ops.sign(ops.cast(real_scores, "float32"))))
-        count = backend.replica_sum(ops.cast(ops.shape(real_scores)[0], "float32"))
+    def augment(self, x, seed_generator):
+        return self._augment(x, seed_generator)[0]
+
+    def augment_real(self, x, seed_generator):
+        x, untouched = self._augment(x, seed_generator)
+        return x, (untouched if self.statistic == "unaugmented" else None)
+
+    def observe(self, real_scores, observed=None):
+        """Adds one discriminator update's real scores to the statistic, and
+        moves `p` every `interval` updates. `observed`: with
+        `statistic="unaugmented"`, 1 for the samples to count, 0 for the
+        others (`augment_real`'s; None counts every sample)."""
+        signs = ops.sign(ops.cast(ops.reshape(real_scores, (-1,)), "float32"))
+        images = backend.replica_sum(ops.cast(ops.shape(signs)[0], "float32"))
+        if self.statistic == "unaugmented" and observed is not None:
+            weights = ops.cast(ops.reshape(observed, (-1,)), "float32")
+            signs = backend.replica_sum(ops.sum(signs * weights))
+            count = backend.replica_sum(ops.sum(weights))
+        else:
+            signs = backend.replica_sum(ops.sum(signs))
+            count = images
         p = ops.convert_to_tensor(self.p)
         sign_sum = ops.convert_to_tensor(self.sign_sum) + signs
         total = ops.convert_to_tensor(self.count) + count
+        seen = total
+        if self.statistic == "unaugmented":
+            seen = ops.convert_to_tensor(self.images) + images
         steps = ops.convert_to_tensor(self.steps) + 1.0
         due = steps >= self.interval
         r = sign_sum / ops.maximum(total, 1.0)
-        moved = ops.clip(p + ops.sign(r - self.target) * total / self.ramp_images, 0.0, 1.0)
+        moved = ops.clip(p + ops.sign(r - self.target) * seen / self.ramp_images, 0.0, 1.0)
         self.p.assign(ops.where(due, moved, p))
         self.sign_sum.assign(ops.where(due, 0.0, sign_sum))
         self.count.assign(ops.where(due, 0.0, total))
         self.steps.assign(ops.where(due, 0.0, steps))
+        if self.statistic == "unaugmented":
+            self.images.assign(ops.where(due, 0.0, seen))
 
     def logs(self):
         return {"augment_p": ops.convert_to_tensor(self.p)}
@@ -286,6 +341,7 @@ class AdaptiveAugment(Augment):
             "initial_p": self.initial_p,
             "ramp_images": self.ramp_images,
             "interval": self.interval,
+            "statistic": self.statistic,
         }
 
 

@@ -120,7 +120,11 @@ def test_policies_and_errors():
 
 @pytest.mark.parametrize(
     "instance",
-    [augment.DiffAugment("translation"), augment.AdaptiveAugment(0.5, "cutout", 0.2, 1000, 2)],
+    [
+        augment.DiffAugment("translation"),
+        augment.AdaptiveAugment(0.5, "cutout", 0.2, 1000, 2),
+        augment.AdaptiveAugment(0.9, statistic="unaugmented"),
+    ],
     ids=lambda a: type(a).__name__,
 )
 def test_augmentations_are_registered_and_round_trip(instance):
@@ -148,6 +152,37 @@ def test_ada_moves_p_by_hand():
     assert float(ada.p) == pytest.approx(1 - 8 / 1000)
 
 
+def test_ada_unaugmented_statistic_counts_the_untouched_samples_only():
+    ada = augment.AdaptiveAugment(target=0.6, ramp_images=1000, interval=2, statistic="unaugmented")
+    # 10 untouched samples scored real, 40 augmented ones scored fake: ADA's
+    # statistic would be -0.6 (p falls), the untouched ones' is 1 (p rises).
+    scores = np.array([1.0] * 10 + [-1.0] * 40, "float32")
+    untouched = np.array([1.0] * 10 + [0.0] * 40, "float32")
+    for _ in range(2):
+        ada.observe(scores, untouched)
+    assert float(ada.p) == pytest.approx(100 / 1000)  # p moves by all 100 images
+    for _ in range(2):
+        ada.observe(scores, np.zeros(50, "float32"))  # none untouched: r = 0 < 0.6
+    assert float(ada.p) == pytest.approx(0.0, abs=1e-7)
+    for _ in range(2):
+        ada.observe(scores)  # no mask: every sample counts, r = -0.6
+    assert float(ada.p) == pytest.approx(0.0, abs=1e-7)
+    with pytest.raises(ValueError, match="statistic='typo'"):
+        augment.AdaptiveAugment(statistic="typo")
+
+
+@pytest.mark.parametrize("p", [0.0, 1.0])
+def test_ada_augment_real_says_which_samples_it_left_untouched(p):
+    x = keras_gan.data.digits(return_labels=False)[:16]
+    seeds = keras.random.SeedGenerator(0)
+    plain = augment.AdaptiveAugment(initial_p=p)
+    assert plain.augment_real(x, seeds)[1] is None  # ADA's statistic needs no mask
+    ada = augment.AdaptiveAugment(initial_p=p, statistic="unaugmented")
+    out, untouched = ada.augment_real(x, seeds)
+    np.testing.assert_array_equal(to_numpy(untouched), np.full(16, 1.0 - p, "float32"))
+    assert np.array_equal(to_numpy(out), x) == (p == 0.0)
+
+
 def digits_gan(aug=None, width=8, **compile_kwargs):
     """A small 8x8 DCGAN (latent size = width), Adam 2e-3, augmented by `aug`."""
     keras.utils.set_random_seed(0)
@@ -168,8 +203,21 @@ def digits_gan(aug=None, width=8, **compile_kwargs):
 DIGITS = keras_gan.data.digits(return_labels=False)[:128]
 
 
-def test_ada_logs_p_and_the_gan_saves_and_restores_it(tmp_path):
-    gan = digits_gan(augment.AdaptiveAugment(ramp_images=300, interval=1))
+@pytest.mark.parametrize(
+    "statistic, pack", [("augmented", 1), ("unaugmented", 1), ("unaugmented", 2)]
+)
+def test_ada_logs_p_and_the_gan_saves_and_restores_it(tmp_path, statistic, pack):
+    ada = augment.AdaptiveAugment(ramp_images=300, interval=1, statistic=statistic)
+    if pack == 1:
+        gan = digits_gan(ada)
+    else:
+        keras.utils.set_random_seed(0)
+        gan = keras_gan.GAN(
+            keras_gan.models.dcgan_generator(8, 8, width=8),
+            keras_gan.models.dcgan_discriminator(8, width=8, pack=pack),
+            seed=0,
+        )
+        gan.compile("adam", "adam", augment=ada, pack=pack)
     history = gan.fit(DIGITS, batch_size=32, epochs=2, verbose=0, shuffle=False)
     assert "augment_p" in history.history
     p = float(gan.augment.p)
@@ -179,6 +227,7 @@ def test_ada_logs_p_and_the_gan_saves_and_restores_it(tmp_path):
     assert isinstance(loaded.augment, augment.AdaptiveAugment)
     assert float(loaded.augment.p) == p
     assert loaded.get_compile_config()["augment"] == gan.get_compile_config()["augment"]
+    assert [float(v) for v in loaded.augment.weights] == [float(v) for v in gan.augment.weights]
 
 
 class InputsSeen(keras_gan.penalties.Penalty):

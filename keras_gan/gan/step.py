@@ -51,6 +51,17 @@ class AlternatingStep:
             samples = self.augment.augment(samples, self.seed_generator)
         return pack(samples, self.pack)
 
+    def _real_discriminator_input(self, real):
+        """`_discriminator_input` of a discriminator update's real batch,
+        and what the augmentation observes of it per score (`augment_real`'s
+        per-sample values; a pack counts where all its samples do)."""
+        if self.augment is None:
+            return pack(real, self.pack), None
+        real, observed = self.augment.augment_real(real, self.seed_generator)
+        if observed is not None and self.pack > 1:
+            observed = ops.min(ops.reshape(observed, (-1, self.pack)), axis=1)
+        return pack(real, self.pack), observed
+
     @staticmethod
     def _global_batch_loss(loss):
         """The per-replica share of a loss: gradients are summed over
@@ -110,7 +121,7 @@ class AlternatingStep:
             fake = self._frozen_call(self.generator, lambda: self._generate(z, cond, True))
         fake = ops.stop_gradient(fake)
         _checks.same_sample_shape(fake, real)
-        real = self._discriminator_input(ops.cast(real, fake.dtype))
+        real, observed = self._real_discriminator_input(ops.cast(real, fake.dtype))
         fake = self._discriminator_input(fake)
         variables = self.discriminator.trainable_variables
         step = self.d_optimizer.iterations
@@ -133,7 +144,7 @@ class AlternatingStep:
             )
         real_scores, fake_scores, penalties = aux
         if self.augment is not None:
-            self.augment.observe(real_scores)
+            self.augment.observe(real_scores, observed)
         return {
             "d_loss": total,
             **self._score_logs(real_scores, fake_scores),
