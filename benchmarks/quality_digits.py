@@ -43,6 +43,7 @@ the FD of the recipe without it by at least a third.
 """
 
 import argparse
+import functools
 import os
 import statistics
 import time
@@ -158,14 +159,7 @@ def run(
             for seed in seeds:
                 row_steps = steps or STEPS[row]
                 gan, history, seconds = train(row, images, seed, row_steps)
-                scores = mean_scores(
-                    [
-                        evaluation.digits_scores(
-                            gan.generate(n, seed=draw_seed(seed, d)), reference
-                        )
-                        for d in range(draws)
-                    ]
-                )
+                scores = scored(functools.partial(gan.generate, n), seed, draws, reference)
                 results.setdefault(name, []).append(scores)
                 if "augment_p" in history:
                     ada_p.setdefault(name, []).append(history["augment_p"][-1])
@@ -192,16 +186,17 @@ def run(
             if fraction < 1:
                 images, _ = subset(x, y, fraction, seed=0)
                 results.setdefault(f"copies of the {len(images)} digits", []).append(
-                    mean_scores(
-                        [
-                            evaluation.digits_scores(
-                                copies(images, n, draw_seed(seed, d)), reference
-                            )
-                            for d in range(draws)
-                        ]
-                    )
+                    scored(functools.partial(copies, images, n), seed, draws, reference)
                 )
     return results, ada_p
+
+
+def scored(sample, seed, draws, reference):
+    """The mean `digits_scores` over `draws` draws, draw d being
+    `sample(draw_seed(seed, d))`."""
+    return mean_scores(
+        [evaluation.digits_scores(sample(draw_seed(seed, d)), reference) for d in range(draws)]
+    )
 
 
 def copies(images, n, seed):

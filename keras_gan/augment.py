@@ -281,15 +281,16 @@ class AdaptiveAugment(Augment):
         if statistic == "unaugmented":  # `count` then counts the untouched only
             self.images = self.add_weight((), initializer="zeros", name="images", **state)
 
-    def _augment(self, x, seed_generator):
-        """`(augmented, untouched)`: `untouched` is 1 for the samples no
-        transformation was applied to, else 0."""
+    def _augment(self, x, seed_generator, track=False):
+        """`(augmented, untouched)`: with `track`, `untouched` is 1 for the
+        samples no transformation was applied to, else 0; None without."""
         _check_images(x)
         batch = ops.shape(x)[0]
-        untouched = ops.ones((batch,), "float32")
+        untouched = ops.ones((batch,), "float32") if track else None
         for name in _policy(self.policy):
             apply = _uniform((batch,), seed_generator) < ops.convert_to_tensor(self.p)
-            untouched = untouched * (1.0 - ops.cast(apply, "float32"))
+            if track:
+                untouched = untouched * (1.0 - ops.cast(apply, "float32"))
             x = _TRANSFORMS[name](x, seed_generator, apply=apply)
         return x, untouched
 
@@ -297,8 +298,7 @@ class AdaptiveAugment(Augment):
         return self._augment(x, seed_generator)[0]
 
     def augment_real(self, x, seed_generator):
-        x, untouched = self._augment(x, seed_generator)
-        return x, (untouched if self.statistic == "unaugmented" else None)
+        return self._augment(x, seed_generator, track=self.statistic == "unaugmented")
 
     def observe(self, real_scores, observed=None):
         """Adds one discriminator update's real scores to the statistic, and
