@@ -11,7 +11,8 @@ along a cosine, the non-saturating loss, a lazy R1 penalty (Mescheder et al.
 2018; weight 5, every 16th discriminator update), top-k training (Sinha et
 al. 2020: the generator learns from the three quarters of each batch the
 discriminator scores highest), adaptive discriminator augmentation (Karras
-et al. 2020, with the recipe's target of 0.3) and a moving average of the
+et al. 2020; `p`, at most 0.8, follows the sign of the discriminator's
+scores on the real images as they are, toward ADA's target of 0.6) and a moving average of the
 generator's weights (what `generate` uses), in batches of 32; here it trains
 on all 1,797 digits.
 `keras_gan.callbacks.SampleGrid` writes a grid of samples from the same fixed
@@ -53,7 +54,7 @@ def main(epochs=150, out="runs/dcgan_digits", every=25, seed=0):
         d_penalty=keras_gan.penalties.R1(5.0, interval=16),
         # The generator's kept fraction decays by 0.99 an epoch to 0.75.
         top_k=keras_gan.losses.TopK(0.75, decay=0.99, decay_steps=per_epoch),
-        augment=keras_gan.augment.AdaptiveAugment(target=0.3),
+        augment=keras_gan.augment.AdaptiveAugment(target=0.6, statistic="unaugmented", max_p=0.8),
     )
     grids = keras_gan.callbacks.SampleGrid(os.path.join(out, "grids"), every=every, seed=seed)
     start = time.time()

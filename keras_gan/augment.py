@@ -144,10 +144,15 @@ def _policy(policy):
 
 class Augment(keras.layers.Layer):
     """Base of the augmentations: `augment(x, seed_generator)` returns the
-    augmented batch; `augment_real` augments the real batch of a
-    discriminator update and returns what `observe(real_scores, observed)`
-    then hears with the discriminator's scores on it; `logs()` are what the
-    augmentation adds to the training logs."""
+    augmented batch; `observe(real_scores)` hears the discriminator's scores
+    on each discriminator update's real batch (as augmented, or as it is
+    where `observes_unaugmented`); `logs()` are what the augmentation adds
+    to the training logs."""
+
+    #: Whether `observe` is given the discriminator's scores on the real
+    #: batch as it is (one more forward pass a discriminator update) rather
+    #: than on the augmented real batch it trained on.
+    observes_unaugmented = False
 
     def __init__(self, policy="color,translation,cutout", **kwargs):
         super().__init__(**kwargs)
@@ -159,13 +164,7 @@ class Augment(keras.layers.Layer):
     def augment(self, x, seed_generator):
         raise NotImplementedError
 
-    def augment_real(self, x, seed_generator):
-        """Augments the real batch of a discriminator update; returns
-        `(augmented, observed)`, `observed` being what `observe` is given
-        with the scores (None: nothing per sample)."""
-        return self.augment(x, seed_generator), None
-
-    def observe(self, real_scores, observed=None):
+    def observe(self, real_scores):
         """Nothing to learn from the scores (DiffAugment)."""
         return None
 
@@ -218,13 +217,13 @@ class AdaptiveAugment(Augment):
     `load_model` and `BackupAndRestore`. Under data parallelism the
     statistic is summed over the replicas, so `p` is the same on each.
 
-    With `statistic="unaugmented"`, `r` is the mean sign over the real
-    samples that no transformation touched (each is untouched with
-    probability `(1 - p) ** len(policy)`), while `p` still moves by the
-    number of all real images. On small data the discriminator can memorize
-    the untouched training images exactly while scoring the augmented ones
-    low enough to hold ADA's `r` at its target; the untouched ones' sign
-    shows the memorizing (docs/guide/small_data.md).
+    With `statistic="unaugmented"`, `r` is the mean sign of the
+    discriminator's scores on the real batch as it is, not augmented: one
+    more forward pass of the discriminator on each real batch (no gradient,
+    no state moved). On small data the discriminator can memorize the
+    training images themselves while scoring their augmented versions low
+    enough to hold ADA's `r` at its target; their own sign shows the
+    memorizing (docs/guide/small_data.md).
 
     Args:
         target: the value of `r` that `p` steers towards (0.6 in ADA).
@@ -234,8 +233,10 @@ class AdaptiveAugment(Augment):
             500k suits long runs; short runs on small data need less).
         interval: train steps between two updates of `p`.
         statistic: `"augmented"` (ADA's: the sign over the real batch as
-            the discriminator sees it) or `"unaugmented"` (over the real
-            samples left untouched).
+            the discriminator trains on it) or `"unaugmented"` (over the
+            real batch as it is).
+        max_p: the most `p` can reach (ADA's paper finds its
+            transformations do not leak into the samples below about 0.8).
 
     Example:
 
@@ -254,6 +255,7 @@ class AdaptiveAugment(Augment):
         ramp_images=100_000,
         interval=4,
         statistic="augmented",
+        max_p=1.0,
         **kwargs,
     ):
         super().__init__(policy=policy, **kwargs)
@@ -268,6 +270,12 @@ class AdaptiveAugment(Augment):
         self.initial_p = _checks.number(initial_p, "initial_p")
         if self.initial_p > 1.0:
             raise ValueError(f"`initial_p` must be in [0, 1]. Received: initial_p={initial_p!r}")
+        self.max_p = _checks.number(max_p, "max_p", inclusive=False)
+        if self.max_p > 1.0 or self.initial_p > self.max_p:
+            raise ValueError(
+                f"`max_p` must be in [initial_p, 1]. Received: max_p={max_p!r} with "
+                f"initial_p={initial_p!r}"
+            )
         self.ramp_images = _checks.number(ramp_images, "ramp_images", inclusive=False)
         self.interval = _checks.integer(interval, "interval")
         # Every replica computes the same values (the statistic is summed
@@ -278,58 +286,36 @@ class AdaptiveAugment(Augment):
         self.sign_sum = self.add_weight((), initializer="zeros", name="sign_sum", **state)
         self.count = self.add_weight((), initializer="zeros", name="count", **state)
         self.steps = self.add_weight((), initializer="zeros", name="steps", **state)
-        if statistic == "unaugmented":  # `count` then counts the untouched only
-            self.images = self.add_weight((), initializer="zeros", name="images", **state)
 
-    def _augment(self, x, seed_generator, track=False):
-        """`(augmented, untouched)`: with `track`, `untouched` is 1 for the
-        samples no transformation was applied to, else 0; None without."""
-        _check_images(x)
-        batch = ops.shape(x)[0]
-        untouched = ops.ones((batch,), "float32") if track else None
-        for name in _policy(self.policy):
-            apply = _uniform((batch,), seed_generator) < ops.convert_to_tensor(self.p)
-            if track:
-                untouched = untouched * (1.0 - ops.cast(apply, "float32"))
-            x = _TRANSFORMS[name](x, seed_generator, apply=apply)
-        return x, untouched
+    @property
+    def observes_unaugmented(self):
+        return self.statistic == "unaugmented"
 
     def augment(self, x, seed_generator):
-        return self._augment(x, seed_generator)[0]
+        _check_images(x)
+        batch = ops.shape(x)[0]
+        for name in _policy(self.policy):
+            apply = _uniform((batch,), seed_generator) < ops.convert_to_tensor(self.p)
+            x = _TRANSFORMS[name](x, seed_generator, apply=apply)
+        return x
 
-    def augment_real(self, x, seed_generator):
-        return self._augment(x, seed_generator, track=self.statistic == "unaugmented")
-
-    def observe(self, real_scores, observed=None):
+    def observe(self, real_scores):
         """Adds one discriminator update's real scores to the statistic, and
-        moves `p` every `interval` updates. `observed`: with
-        `statistic="unaugmented"`, 1 for the samples to count, 0 for the
-        others (`augment_real`'s; None counts every sample)."""
-        signs = ops.sign(ops.cast(ops.reshape(real_scores, (-1,)), "float32"))
-        images = backend.replica_sum(ops.cast(ops.shape(signs)[0], "float32"))
-        if self.statistic == "unaugmented" and observed is not None:
-            weights = ops.cast(ops.reshape(observed, (-1,)), "float32")
-            signs = backend.replica_sum(ops.sum(signs * weights))
-            count = backend.replica_sum(ops.sum(weights))
-        else:
-            signs = backend.replica_sum(ops.sum(signs))
-            count = images
+        moves `p` every `interval` updates."""
+        signs = backend.replica_sum(ops.sum(ops.sign(ops.cast(real_scores, "float32"))))
+        count = backend.replica_sum(ops.cast(ops.shape(real_scores)[0], "float32"))
         p = ops.convert_to_tensor(self.p)
         sign_sum = ops.convert_to_tensor(self.sign_sum) + signs
         total = ops.convert_to_tensor(self.count) + count
-        seen = total
-        if self.statistic == "unaugmented":
-            seen = ops.convert_to_tensor(self.images) + images
         steps = ops.convert_to_tensor(self.steps) + 1.0
         due = steps >= self.interval
         r = sign_sum / ops.maximum(total, 1.0)
-        moved = ops.clip(p + ops.sign(r - self.target) * seen / self.ramp_images, 0.0, 1.0)
+        moved = p + ops.sign(r - self.target) * total / self.ramp_images
+        moved = ops.clip(moved, 0.0, self.max_p)
         self.p.assign(ops.where(due, moved, p))
         self.sign_sum.assign(ops.where(due, 0.0, sign_sum))
         self.count.assign(ops.where(due, 0.0, total))
         self.steps.assign(ops.where(due, 0.0, steps))
-        if self.statistic == "unaugmented":
-            self.images.assign(ops.where(due, 0.0, seen))
 
     def logs(self):
         return {"augment_p": ops.convert_to_tensor(self.p)}
@@ -342,6 +328,7 @@ class AdaptiveAugment(Augment):
             "ramp_images": self.ramp_images,
             "interval": self.interval,
             "statistic": self.statistic,
+            "max_p": self.max_p,
         }
 
 

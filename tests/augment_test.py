@@ -123,7 +123,7 @@ def test_policies_and_errors():
     [
         augment.DiffAugment("translation"),
         augment.AdaptiveAugment(0.5, "cutout", 0.2, 1000, 2),
-        augment.AdaptiveAugment(0.9, statistic="unaugmented"),
+        augment.AdaptiveAugment(0.9, statistic="unaugmented", max_p=0.8),
     ],
     ids=lambda a: type(a).__name__,
 )
@@ -150,37 +150,12 @@ def test_ada_moves_p_by_hand():
     ada.observe(np.array([1, 1, 1, -1], "float32"))  # r = 0.5 < 0.6 once both steps are in
     ada.observe(np.array([1, 1, 1, -1], "float32"))
     assert float(ada.p) == pytest.approx(1 - 8 / 1000)
-
-
-def test_ada_unaugmented_statistic_counts_the_untouched_samples_only():
-    ada = augment.AdaptiveAugment(target=0.6, ramp_images=1000, interval=2, statistic="unaugmented")
-    # 10 untouched samples scored real, 40 augmented ones scored fake: ADA's
-    # statistic would be -0.6 (p falls), the untouched ones' is 1 (p rises).
-    scores = np.array([1.0] * 10 + [-1.0] * 40, "float32")
-    untouched = np.array([1.0] * 10 + [0.0] * 40, "float32")
-    for _ in range(2):
-        ada.observe(scores, untouched)
-    assert float(ada.p) == pytest.approx(100 / 1000)  # p moves by all 100 images
-    for _ in range(2):
-        ada.observe(scores, np.zeros(50, "float32"))  # none untouched: r = 0 < 0.6
-    assert float(ada.p) == pytest.approx(0.0, abs=1e-7)
-    for _ in range(2):
-        ada.observe(scores)  # no mask: every sample counts, r = -0.6
-    assert float(ada.p) == pytest.approx(0.0, abs=1e-7)
-    with pytest.raises(ValueError, match="statistic='typo'"):
-        augment.AdaptiveAugment(statistic="typo")
-
-
-@pytest.mark.parametrize("p", [0.0, 1.0])
-def test_ada_augment_real_says_which_samples_it_left_untouched(p):
-    x = keras_gan.data.digits(return_labels=False)[:16]
-    seeds = keras.random.SeedGenerator(0)
-    plain = augment.AdaptiveAugment(initial_p=p)
-    assert plain.augment_real(x, seeds)[1] is None  # ADA's statistic needs no mask
-    ada = augment.AdaptiveAugment(initial_p=p, statistic="unaugmented")
-    out, untouched = ada.augment_real(x, seeds)
-    np.testing.assert_array_equal(to_numpy(untouched), np.full(16, 1.0 - p, "float32"))
-    assert np.array_equal(to_numpy(out), x) == (p == 0.0)
+    capped = augment.AdaptiveAugment(ramp_images=100, interval=1, max_p=0.8)
+    for _ in range(3):
+        capped.observe(sure)
+    assert float(capped.p) == pytest.approx(0.8)  # never above max_p
+    with pytest.raises(ValueError, match=r"max_p=0.1 with initial_p=0.5"):
+        augment.AdaptiveAugment(initial_p=0.5, max_p=0.1)
 
 
 def digits_gan(aug=None, width=8, **compile_kwargs):
@@ -228,6 +203,39 @@ def test_ada_logs_p_and_the_gan_saves_and_restores_it(tmp_path, statistic, pack)
     assert float(loaded.augment.p) == p
     assert loaded.get_compile_config()["augment"] == gan.get_compile_config()["augment"]
     assert [float(v) for v in loaded.augment.weights] == [float(v) for v in gan.augment.weights]
+
+
+class ObservedMean(augment.AdaptiveAugment):
+    """ADA at p = 1 that keeps the mean of the scores it last observed."""
+
+    def __init__(self, statistic):
+        super().__init__(initial_p=1.0, ramp_images=1e9, statistic=statistic)
+        self.observed = self.add_weight((), initializer="zeros", name="observed", trainable=False)
+
+    def observe(self, real_scores):
+        self.observed.assign(keras.ops.mean(keras.ops.cast(real_scores, "float32")))
+        super().observe(real_scores)
+
+
+@pytest.mark.parametrize("statistic", augment.STATISTICS)
+def test_ada_observes_the_scores_of_its_statistic(statistic):
+    """ADA's statistic hears the discriminator's scores on the augmented
+    real batch it trains on; the unaugmented one, its scores on the real
+    batch itself, taken before the update (one extra forward pass)."""
+    gan = digits_gan(ObservedMean(statistic))
+    real = DIGITS[:32]
+    before = float(np.mean(to_numpy(gan.discriminator(real, training=True))))
+    gan.fit(real, batch_size=32, epochs=1, verbose=0, shuffle=False)
+    observed = float(gan.augment.observed)
+    if statistic == "unaugmented":
+        assert observed == pytest.approx(before, rel=1e-4, abs=1e-6)
+    else:  # at p = 1 every real image is transformed: other scores
+        assert abs(observed - before) > 1e-4
+    plain = augment.AdaptiveAugment(statistic=statistic)
+    assert plain.observes_unaugmented == (statistic == "unaugmented")
+    assert not augment.DiffAugment().observes_unaugmented
+    with pytest.raises(ValueError, match="statistic='typo'"):
+        augment.AdaptiveAugment(statistic="typo")
 
 
 class InputsSeen(keras_gan.penalties.Penalty):

@@ -192,6 +192,17 @@ def test_quality_stacked_rows(capsys):
     assert "published: PacDCGAN2" in printed and "reverse KL" in printed
 
 
+@pytest.mark.tensorflow_only(QUALITY_ON_TENSORFLOW)
+def test_quality_stacked_recipe_keeps_the_settings_it_was_measured_with():
+    quality = load("quality_stacked")
+    first, second = (quality.build("recipe", seed, steps=10) for seed in (0, 1))
+    # ADA as the rows were measured: target 0.3 on ADA's own statistic,
+    # a fresh `p` for each build.
+    assert (first.augment.target, first.augment.statistic) == (0.3, "augmented")
+    assert first.augment is not second.augment
+    assert first.d_penalties[0].weight == 1.0 and first.top_k is None
+
+
 @pytest.mark.tensorflow_only("the speed-ups on private APIs left are TensorFlow's")
 @pytest.mark.slow
 def test_speed_measures_a_speed_up_with_and_without_it(capsys):

@@ -95,7 +95,9 @@ def test_image_recipe_trains_on_tfds_mock_data(name, size, channels, num_classes
     assert np.abs(samples).max() <= 1.0
     assert gan.ema_generator is not None
     assert isinstance(gan.augment, keras_gan.augment.AdaptiveAugment)
-    assert gan.augment.target == recipes.ADA_TARGET == 0.3  # not ADA's 0.6: measured
+    # ADA's target on the unaugmented reals' statistic: measured on the digits.
+    assert (gan.augment.target, gan.augment.statistic) == (0.6, "unaugmented")
+    assert gan.augment.max_p == recipes.ADA_MAX_P == 0.8
     assert gan.d_penalties[0].weight == 5.0 and gan.top_k.min_fraction == 0.75
 
 
@@ -141,8 +143,10 @@ def test_image_recipe_options_and_errors():
     for name in ("ada", "adaptive_augment"):  # ADA by any of its names: the recipe's target
         ada = recipes.image_gan((8, 8, 1), width=8, augmentation=name)
         assert ada.augment.target == recipes.ADA_TARGET
+        assert ada.augment.statistic == recipes.ADA_STATISTIC
     given = recipes.image_gan((8, 8, 1), width=8, augmentation=keras_gan.augment.AdaptiveAugment())
-    assert given.augment.target == 0.6  # an instance is used as it is
+    # An instance is used as it is.
+    assert (given.augment.target, given.augment.statistic) == (0.6, "augmented")
     with pytest.raises(ValueError, match="policy"):
         recipes.image_gan((8, 8, 1), width=8, augmentation="adaptive")
     with pytest.raises(ValueError, match=r"image_shape=\(8, 6, 1\)"):

@@ -51,16 +51,14 @@ class AlternatingStep:
             samples = self.augment.augment(samples, self.seed_generator)
         return pack(samples, self.pack)
 
-    def _real_discriminator_input(self, real):
-        """`_discriminator_input` of a discriminator update's real batch,
-        and what the augmentation observes of it per score (`augment_real`'s
-        per-sample values; a pack counts where all its samples do)."""
-        if self.augment is None:
-            return pack(real, self.pack), None
-        real, observed = self.augment.augment_real(real, self.seed_generator)
-        if observed is not None and self.pack > 1:
-            observed = ops.min(ops.reshape(observed, (-1, self.pack)), axis=1)
-        return pack(real, self.pack), observed
+    def _unaugmented_real_scores(self, real, cond):
+        """The discriminator's scores on a real batch as it is, not
+        augmented (packed as the discriminator takes it): one more forward
+        pass, without gradients, that moves none of the discriminator's
+        state (what `AdaptiveAugment(statistic="unaugmented")` observes)."""
+        with backend.no_grad():
+            scores = self._penalty_score_fn(cond)(pack(real, self.pack))
+        return ops.stop_gradient(scores)
 
     @staticmethod
     def _global_batch_loss(loss):
@@ -121,7 +119,11 @@ class AlternatingStep:
             fake = self._frozen_call(self.generator, lambda: self._generate(z, cond, True))
         fake = ops.stop_gradient(fake)
         _checks.same_sample_shape(fake, real)
-        real, observed = self._real_discriminator_input(ops.cast(real, fake.dtype))
+        real = ops.cast(real, fake.dtype)
+        unaugmented = None
+        if self.augment is not None and self.augment.observes_unaugmented:
+            unaugmented = self._unaugmented_real_scores(real, cond)  # before the update
+        real = self._discriminator_input(real)
         fake = self._discriminator_input(fake)
         variables = self.discriminator.trainable_variables
         step = self.d_optimizer.iterations
@@ -144,7 +146,7 @@ class AlternatingStep:
             )
         real_scores, fake_scores, penalties = aux
         if self.augment is not None:
-            self.augment.observe(real_scores, observed)
+            self.augment.observe(real_scores if unaugmented is None else unaugmented)
         return {
             "d_loss": total,
             **self._score_logs(real_scores, fake_scores),
