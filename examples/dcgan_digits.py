@@ -12,9 +12,9 @@ along a cosine, the non-saturating loss, a lazy R1 penalty (Mescheder et al.
 al. 2020: the generator learns from the three quarters of each batch the
 discriminator scores highest), adaptive discriminator augmentation (Karras
 et al. 2020; `p`, at most 0.8, follows the sign of the discriminator's
-scores on the real images as they are, toward ADA's target of 0.6) and a moving average of the
-generator's weights (what `generate` uses), in batches of 32; here it trains
-on all 1,797 digits.
+scores on the real images as they are, toward ADA's target of 0.6) and a
+moving average of the generator's weights (what `generate` uses), in
+batches of 32; here it trains on all 1,797 digits.
 `keras_gan.callbacks.SampleGrid` writes a grid of samples from the same fixed
 noise every `every` epochs (`grids/samples_epoch_XXXX.png`), so the files
 show the same 64 latent vectors turning into digits; `samples.png` is the
