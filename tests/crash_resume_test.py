@@ -9,8 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-from tests.scripts import shared_compilation
-
 SCRIPT = r"""
 import os, signal, sys
 import numpy as np
@@ -56,7 +54,7 @@ np.savez(out + ".reference.npz", *train([]))
 
 
 def run(tmp_path, backup, out, kill_at):
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", **shared_compilation(tmp_path / "jax"))
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
     return subprocess.run(

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from tests.scripts import ROOT, shared_compilation
+from tests.scripts import ROOT
 
 pytestmark = [
     pytest.mark.slow,
@@ -36,7 +36,6 @@ def free_port():
 def run(out, epochs, processes):
     """Runs the example as `processes` processes; returns their outputs."""
     env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
-    env.update(shared_compilation(out.parent / "jax_cache"))
     env["PYTHONPATH"] = str(ROOT)
     port = free_port()
     command = [sys.executable, EXAMPLE, "--out", str(out), "--epochs", str(epochs)]

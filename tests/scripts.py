@@ -19,23 +19,6 @@ def load_script(folder, name):
     return module
 
 
-def shared_compilation(folder):
-    """Environment for the fresh processes of one test that compile the same
-    JAX programs: a persistent compilation cache that the later processes
-    load what the first compiled from (ignored by the other backends). It is
-    the suite's own where conftest set one, else one in `folder`. Every
-    program is kept, however quick to compile: on JAX each eager operation
-    on a new shape (building the models, their initializers) is a program of
-    its own, and those add up to seconds per process (a small DCGAN's build
-    took 8.6 s in a first process and 3.2 s in a second one reading the
-    cache, its first `fit` 5.7 and 0.9 s)."""
-    return {
-        # The suite's own where conftest set one (shared by the whole run).
-        "JAX_COMPILATION_CACHE_DIR": os.environ.get("JAX_COMPILATION_CACHE_DIR", str(folder)),
-        "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0",
-    }
-
-
 def run_python(code, *args, env=None, timeout=600):
     """Runs `code` with `args` in a fresh Python process at the repository's
     root (importable as `tests`, `keras_gan`), with `env` added to this
