@@ -15,6 +15,12 @@ GAN rows (`--rows`), each trained on each fraction for each seed:
 - `image_noaug`: the same without augmentation;
 - `image_diffaug`: the same with DiffAugment ("translation,cutout") instead
   of ADA;
+- `image_clusters`: the image recipe self-conditioned
+  (`recipes.image_gan(..., num_clusters=k)`, a `SelfConditionedGAN`): k-means
+  on the training digits' pixels into one cluster per 10 digits (80 on all
+  797, 20 on 200, 8 on 80), the networks conditional on the cluster, samples
+  drawn by the clusters' shares; `image_clusters_noaug`: the same without
+  augmentation;
 - `mlp`: `recipes.digits_gan(architecture="mlp")`, 2x512 MLPs, learning rate
   4e-4 decayed over 3,000 epochs, generator EMA (the earlier best recipe);
 - `dcgan`: `recipes.digits_gan()`, the earlier DCGAN of `make demo`.
@@ -58,13 +64,23 @@ import keras_gan  # noqa: E402
 from keras_gan import data, evaluation, recipes  # noqa: E402
 
 COLUMNS = ("precision", "recall", "density", "coverage", "fd", "classes_covered", "label_kl")
-ROWS = ("image", "image_noaug", "image_diffaug", "mlp", "dcgan")
+ROWS = (
+    "image",
+    "image_noaug",
+    "image_diffaug",
+    "image_clusters",
+    "image_clusters_noaug",
+    "mlp",
+    "dcgan",
+)
+# Each recipe with augmentation, and the same without (the small-data checks).
+WITHOUT_AUGMENTATION = {"image": "image_noaug", "image_clusters": "image_clusters_noaug"}
 # Each row's batch size: the image recipe's 32 (docs/guide/small_data.md),
 # the earlier recipes' 64.
-BATCH = {"image": 32, "image_noaug": 32, "image_diffaug": 32, "mlp": 64, "dcgan": 64}
+BATCH = {row: 32 for row in ROWS if row.startswith("image")} | {"mlp": 64, "dcgan": 64}
 # Train steps per row by default: 300 epochs of the 797 digits (24 steps of
 # 32 or 12 of 64 each) as in `make demo`, and the MLP recipe's 3,000.
-STEPS = {"image": 7200, "image_noaug": 7200, "image_diffaug": 7200, "mlp": 36_000, "dcgan": 3600}
+STEPS = {row: 7200 for row in ROWS if row.startswith("image")} | {"mlp": 36_000, "dcgan": 3600}
 # Independent draws of `n` samples each row is scored on, averaged: over six
 # draws of 400, one trained image recipe's FD ranged from 3.6 to 7.6 (another
 # seed's from 4.1 to 10.0), 400 real digits' from 3.1 to 4.5, so a single
@@ -93,15 +109,31 @@ def subset(x, y, fraction, seed):
     return x[keep], y[keep]
 
 
-def build(row, seed, steps):
+# Training digits per cluster of the `image_clusters` rows.
+DIGITS_PER_CLUSTER = 10
+
+
+def clusters_for(count):
+    """The `image_clusters` rows' number of clusters for `count` digits."""
+    return max(2, round(count / DIGITS_PER_CLUSTER))
+
+
+def build(row, seed, steps, count):
     if row.startswith("image"):
         augmentation = {
             "image": "ada",
             "image_noaug": None,
             "image_diffaug": "translation,cutout",
+            "image_clusters": "ada",
+            "image_clusters_noaug": None,
         }[row]
         return recipes.image_gan(
-            (8, 8, 1), seed=seed, total_steps=steps, width=WIDTH, augmentation=augmentation
+            (8, 8, 1),
+            seed=seed,
+            total_steps=steps,
+            width=WIDTH,
+            augmentation=augmentation,
+            num_clusters=clusters_for(count) if row.startswith("image_clusters") else None,
         )
     if row == "mlp":
         return recipes.digits_gan(
@@ -114,7 +146,9 @@ def train(row, images, seed, steps):
     """Trains a row's GAN for `steps` steps of `BATCH[row]`; returns
     `(gan, history, seconds)`."""
     keras.utils.set_random_seed(seed)
-    gan = build(row, seed, steps)
+    gan = build(row, seed, steps, len(images))
+    if isinstance(gan, keras_gan.SelfConditionedGAN):
+        gan.adapt(images)
     callbacks = [keras.callbacks.TerminateOnNaN()]
     if row == "mlp":
         callbacks.append(keras_gan.callbacks.GeneratorEMA(half_life_images=20_000))
@@ -159,7 +193,7 @@ def run(
             for seed in seeds:
                 row_steps = steps or STEPS[row]
                 gan, history, seconds = train(row, images, seed, row_steps)
-                scores = scored(functools.partial(gan.generate, n), seed, draws, reference)
+                scores = scored(lambda s, gan=gan: gan.generate(n, seed=s), seed, draws, reference)
                 results.setdefault(name, []).append(scores)
                 if "augment_p" in history:
                     ada_p.setdefault(name, []).append(history["augment_p"][-1])
@@ -221,30 +255,34 @@ def table(results):
 
 def small_data_checks(fds):
     """The small-data targets, from `{row name: mean FD}` (names as `run`
-    gives them, e.g. "image @ 200"), each as a printable line: the recipe's
-    FD on a quarter of the digits against all of them (at most 1.5x), and
-    on each smaller set that has an `image_noaug` row (the target's is a
-    tenth), the recipe with augmentation against the same without (at least
-    a third lower). A check whose rows were not run is left out."""
-    sizes = sorted(
-        {int(name.split(" @ ")[1]) for name in fds if name.startswith("image @ ")}, reverse=True
-    )
+    gives them, e.g. "image @ 200"), each as a printable line, for each
+    recipe with augmentation (`image`, `image_clusters`): its FD on a
+    quarter of the digits against all of them (at most 1.5x), and on each
+    smaller set that has the recipe's row without augmentation (the
+    target's is a tenth), the recipe against that row (at least a third
+    lower). A check whose rows were not run is left out."""
     lines = []
-    if sizes:
-        full, quarter = sizes[0], subset_size(sizes[0], 0.25)
-        if quarter in sizes:
-            ratio = fds[f"image @ {quarter}"] / fds[f"image @ {full}"]
-            lines.append(
-                f"with augmentation, FD at {quarter} / FD at {full} digits: {ratio:.2f} "
-                f"(target <= 1.5: {'yes' if ratio <= 1.5 else 'NO'})"
-            )
-    for size in sizes:
-        if f"image_noaug @ {size}" in fds and size < sizes[0]:
-            cut = 1 - fds[f"image @ {size}"] / fds[f"image_noaug @ {size}"]
-            lines.append(
-                f"at {size} digits, augmentation cuts the FD by {cut:.0%} "
-                f"(target >= 33%: {'yes' if cut >= 1 / 3 else 'NO'})"
-            )
+    for row, without in WITHOUT_AUGMENTATION.items():
+        prefix = "" if row == "image" else f"{row}: "
+        sizes = sorted(
+            {int(name.split(" @ ")[1]) for name in fds if name.startswith(f"{row} @ ")},
+            reverse=True,
+        )
+        if sizes:
+            full, quarter = sizes[0], subset_size(sizes[0], 0.25)
+            if quarter in sizes:
+                ratio = fds[f"{row} @ {quarter}"] / fds[f"{row} @ {full}"]
+                lines.append(
+                    f"{prefix}with augmentation, FD at {quarter} / FD at {full} digits: "
+                    f"{ratio:.2f} (target <= 1.5: {'yes' if ratio <= 1.5 else 'NO'})"
+                )
+        for size in sizes:
+            if f"{without} @ {size}" in fds and size < sizes[0]:
+                cut = 1 - fds[f"{row} @ {size}"] / fds[f"{without} @ {size}"]
+                lines.append(
+                    f"{prefix}at {size} digits, augmentation cuts the FD by {cut:.0%} "
+                    f"(target >= 33%: {'yes' if cut >= 1 / 3 else 'NO'})"
+                )
     return lines
 
 

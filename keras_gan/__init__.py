@@ -16,7 +16,7 @@ from keras_gan import (
     saving,
     visualize,
 )
-from keras_gan.gan import GAN, ConditionalGAN
+from keras_gan.gan import GAN, ConditionalGAN, SelfConditionedGAN
 
 __version__ = "0.1.0"
 
@@ -36,6 +36,7 @@ def __getattr__(name):
 __all__ = [
     "GAN",
     "ConditionalGAN",
+    "SelfConditionedGAN",
     "augment",
     "callbacks",
     "constraints",

@@ -12,7 +12,7 @@ gan.fit(keras_gan.data.from_numpy(images, batch_size=64), epochs=150)
 import keras
 
 from keras_gan import augment, losses, models, penalties
-from keras_gan.gan import GAN, ConditionalGAN
+from keras_gan.gan import GAN, ConditionalGAN, SelfConditionedGAN
 
 # The image recipe's ADA (`augmentation="ada"`): ADA's target, 0.6, on the
 # sign of the discriminator's scores on the real images as they are, `p`
@@ -193,9 +193,11 @@ def image_gan(
     pack=1,
     top_k=0.75,
     steps_per_execution=1,
+    num_clusters=None,
 ):
     """A compiled convolutional GAN for images (a `ConditionalGAN` when
-    `num_classes` is given), trained with `gan.fit` on batches in [-1, 1].
+    `num_classes` is given, a `SelfConditionedGAN` when `num_clusters` is),
+    trained with `gan.fit` on batches in [-1, 1].
 
     The networks are `models.image_generator` / `models.image_discriminator`;
     the loss is the non-saturating one with an R1 penalty on the
@@ -246,9 +248,13 @@ def image_gan(
             train steps per call of the compiled function, which saves the
             per-step Python overhead of small networks; it must be 1 on
             PyTorch, whose Keras trainer runs one step per call.
+        num_clusters: condition on `num_clusters` clusters of the unlabeled
+            training images (`SelfConditionedGAN`: call `gan.adapt(images)`
+            before `fit`). On the 797 digits, 80 clusters raise the
+            precision from about 0.85 to 0.94 (docs/guide/small_data.md).
 
     Returns:
-        A compiled `GAN` or `ConditionalGAN`.
+        A compiled `GAN`, `ConditionalGAN` or `SelfConditionedGAN`.
 
     Example:
 
@@ -258,8 +264,15 @@ def image_gan(
     gan.fit(keras_gan.data.from_numpy(images, batch_size=32), epochs=300)
     ```
     """
+    if num_classes is not None and num_clusters is not None:
+        raise ValueError(
+            "`num_classes` conditions on given labels, `num_clusters` on clusters the "
+            "GAN finds itself: pass one of them. "
+            f"Received: num_classes={num_classes!r}, num_clusters={num_clusters!r}"
+        )
+    conditions = num_classes if num_clusters is None else num_clusters
     generator = models.image_generator(
-        image_shape, latent_dim=latent_dim, width=width, num_classes=num_classes
+        image_shape, latent_dim=latent_dim, width=width, num_classes=conditions
     )
     discriminator = models.image_discriminator(
         image_shape,
@@ -267,9 +280,11 @@ def image_gan(
         spectral_norm=spectral_norm,
         minibatch_stddev=minibatch_stddev,
         pack=pack,
-        num_classes=num_classes,
+        num_classes=conditions,
     )
-    if num_classes is None:
+    if num_clusters is not None:
+        gan = SelfConditionedGAN(generator, discriminator, num_clusters=num_clusters, seed=seed)
+    elif num_classes is None:
         gan = GAN(generator, discriminator, seed=seed)
     else:
         gan = ConditionalGAN(generator, discriminator, num_classes=num_classes, seed=seed)

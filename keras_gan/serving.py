@@ -140,6 +140,9 @@ def export_generator(gan, path, format="tf_saved_model"):
         "latent_distribution": distribution if with_sample else "custom",
         "sample_shape": list(shape[1:]) if _checks.static_size(shape) else None,
     }
+    shares = getattr(gan, "cluster_shares", None)
+    if shares is not None:  # a SelfConditionedGAN: its labels are clusters
+        metadata["cluster_shares"] = [float(v) for v in keras.ops.convert_to_numpy(shares)]
     # Built whole in a temporary folder, then moved into place.
     with _files.atomic_folder(path) as folder:
         archive.write_out(folder, verbose=False)

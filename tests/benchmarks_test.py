@@ -145,6 +145,14 @@ def test_quality_digits_small_data_checks():
     fds.update({"image @ 200": 7.0, "image_noaug @ 80": 16.0, "floor: GMM-40 diag": 8.1})
     assert [line.split(": ")[-1] for line in checks(fds)] == ["yes)", "yes)"]
     assert checks({"image @ 797": 5.0, "image_noaug @ 797": 6.0}) == []  # nothing to compare
+    clusters = {"image_clusters @ 797": 4.0, "image_clusters @ 200": 6.4}
+    clusters.update({"image_clusters @ 80": 9.0, "image_clusters_noaug @ 80": 12.0})
+    assert checks(clusters) == [
+        "image_clusters: with augmentation, FD at 200 / FD at 797 digits: 1.60 (target <= 1.5: NO)",
+        "image_clusters: at 80 digits, augmentation cuts the FD by 25% (target >= 33%: NO)",
+    ]
+    quality = load("quality_digits")
+    assert [quality.clusters_for(n) for n in (797, 200, 80, 5)] == [80, 20, 8, 2]
 
 
 @pytest.mark.tensorflow_only("benchmarks tf.distribute.MirroredStrategy")

@@ -95,6 +95,9 @@ class GeneratorService:
             with open(metadata_path) as f:
                 metadata = json.load(f)
         self.num_classes = metadata.get("num_classes")
+        # A SelfConditionedGAN's export: samples asked for without labels
+        # draw their clusters by these shares, as `gan.generate(n, seed)`.
+        self.cluster_shares = metadata.get("cluster_shares")
         self.latent_distribution = metadata.get("latent_distribution", "normal")
         self._slots = threading.BoundedSemaphore(slots)
 
@@ -159,9 +162,20 @@ class GeneratorService:
         z = serving._latent(self.latent_distribution, tf.constant([n, self.latent_dim]), seed)
         return z.numpy()
 
+    def labels_by_share(self, n, seed):
+        """The clusters `SelfConditionedGAN.generate(n, seed=seed)` draws:
+        each in proportion to its share of the training samples."""
+        shares = np.asarray(self.cluster_shares, dtype="float64")
+        rng = np.random.default_rng(seed)
+        return rng.choice(len(shares), n, p=shares / shares.sum()).astype("int32")
+
     def generate(self, n, seed, labels):
         """`n` samples drawn from `seed` (the `sample` signature); `labels`
-        from `labels_for` for a conditional generator, else None."""
+        from `labels_for` for a conditional generator, else None (for a
+        `SelfConditionedGAN`'s export, None draws them by the clusters'
+        shares)."""
+        if labels is None and self.cluster_shares is not None:
+            labels = self.labels_by_share(n, seed)
         if self.sample is None:
             return self.predict(self.latent(n, seed), labels)
         inputs = {"n": np.int32(n), "seed": np.int64(seed)}
@@ -298,7 +312,9 @@ def request_models(service):
 
             @model_validator(mode="after")
             def _one_label_per_sample(self):
-                self._labels = service.labels_for(self.labels, self.n)
+                by_share = self.labels is None and service.cluster_shares is not None
+                # Labels by the clusters' shares are drawn with the seed.
+                self._labels = None if by_share else service.labels_for(self.labels, self.n)
                 return self
 
     class InterpolateRequest(Request):
