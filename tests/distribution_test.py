@@ -45,3 +45,47 @@ def test_two_replicas_equal_one_device_on_the_global_batch():
     assert out["replicas"] == 2
     assert out["max_diff"] < 1e-5, out
     assert not out["same_noise_on_replicas"]
+
+
+SELF_CONDITIONED = r"""
+import json
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+import keras_gan
+from tests.conditional_test import conditional_models
+
+x = np.random.default_rng(0).normal(size=(32, 2)).astype("float32")
+
+def build():
+    gan = keras_gan.SelfConditionedGAN(*conditional_models(), num_clusters=3, seed=0)
+    gan.adapt(x)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    return gan
+
+keras.utils.set_random_seed(0)
+single = build()
+single.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0)
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+keras.utils.set_random_seed(0)
+with strategy.scope():
+    mirrored = build()
+mirrored.fit(x, batch_size=16, epochs=1, shuffle=False, verbose=0)
+print("RESULT" + json.dumps({
+    "max_diff": max(float(np.abs(np.asarray(a) - np.asarray(b)).max())
+                    for a, b in zip(single.weights, mirrored.weights)),
+    "same_clusters": bool(
+        np.array_equal(np.asarray(single.centroids), np.asarray(mirrored.centroids))
+    ),
+}))
+"""
+
+
+@pytest.mark.slow
+def test_self_conditioned_gan_under_two_replicas_equals_one_device():
+    """The clusters are found per replica inside the step; the update on the
+    global batch is the single device's."""
+    out = run_python(SELF_CONDITIONED, env={"KERAS_BACKEND": "tensorflow"})
+    assert out["same_clusters"], out
+    assert out["max_diff"] < 1e-5, out
