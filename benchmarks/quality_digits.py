@@ -17,8 +17,9 @@ GAN rows (`--rows`), each trained on each fraction for each seed:
   of ADA;
 - `image_clusters`: the image recipe self-conditioned
   (`recipes.image_gan(..., num_clusters=k)`, a `SelfConditionedGAN`): k-means
-  on the training digits' pixels into one cluster per 10 digits (80 on all
-  797, 20 on 200, 8 on 80), the networks conditional on the cluster, samples
+  on the training digits' pixels into one cluster per 10 digits
+  (`recipes.num_clusters_for`: 80 on all 797, 20 on 200, 8 on 80), the
+  networks conditional on the cluster, samples
   drawn by the clusters' shares; `image_clusters_noaug`: the same without
   augmentation;
 - `mlp`: `recipes.digits_gan(architecture="mlp")`, 2x512 MLPs, learning rate
@@ -109,15 +110,6 @@ def subset(x, y, fraction, seed):
     return x[keep], y[keep]
 
 
-# Training digits per cluster of the `image_clusters` rows.
-DIGITS_PER_CLUSTER = 10
-
-
-def clusters_for(count):
-    """The `image_clusters` rows' number of clusters for `count` digits."""
-    return max(2, round(count / DIGITS_PER_CLUSTER))
-
-
 def build(row, seed, steps, count):
     if row.startswith("image"):
         augmentation = {
@@ -133,7 +125,9 @@ def build(row, seed, steps, count):
             total_steps=steps,
             width=WIDTH,
             augmentation=augmentation,
-            num_clusters=clusters_for(count) if row.startswith("image_clusters") else None,
+            num_clusters=recipes.num_clusters_for(count)
+            if row.startswith("image_clusters")
+            else None,
         )
     if row == "mlp":
         return recipes.digits_gan(

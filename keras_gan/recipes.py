@@ -23,6 +23,16 @@ from keras_gan.gan import GAN, ConditionalGAN, SelfConditionedGAN
 ADA_TARGET = 0.6
 ADA_STATISTIC = "unaugmented"
 ADA_MAX_P = 0.8
+# Training samples per cluster of a self-conditioned recipe
+# (`num_clusters_for`): 80 clusters on the 797 digits (docs/guide/small_data.md).
+SAMPLES_PER_CLUSTER = 10
+
+
+def num_clusters_for(count):
+    """The number of clusters `make demo` and `benchmarks/quality_digits.py`
+    self-condition the image recipe on for `count` training samples: one per
+    `SAMPLES_PER_CLUSTER`, at least 2."""
+    return max(2, round(count / SAMPLES_PER_CLUSTER))
 
 
 def compile_digits(gan, total_steps=None, learning_rate=2e-4):

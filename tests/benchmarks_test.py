@@ -151,8 +151,7 @@ def test_quality_digits_small_data_checks():
         "image_clusters: with augmentation, FD at 200 / FD at 797 digits: 1.60 (target <= 1.5: NO)",
         "image_clusters: at 80 digits, augmentation cuts the FD by 25% (target >= 33%: NO)",
     ]
-    quality = load("quality_digits")
-    assert [quality.clusters_for(n) for n in (797, 200, 80, 5)] == [80, 20, 8, 2]
+    assert [keras_gan.recipes.num_clusters_for(n) for n in (797, 200, 80, 5)] == [80, 20, 8, 2]
 
 
 @pytest.mark.tensorflow_only("benchmarks tf.distribute.MirroredStrategy")

@@ -109,13 +109,16 @@ class SelfConditionedGAN(ConditionalGAN):
         """Whether `adapt` has set the clusters."""
         return bool(np.any(ops.convert_to_numpy(self.cluster_shares) > 0))
 
-    def _check_adapted(self, what):
-        if not self.adapted:
+    def _adapted_shares(self, what):
+        """The clusters' shares as numpy, once `adapt` has set them."""
+        shares = ops.convert_to_numpy(self.cluster_shares)
+        if not np.any(shares > 0):
             raise ValueError(
                 f"A SelfConditionedGAN needs its clusters before {what}: call "
                 "`gan.adapt(samples)` first (k-means on the training samples). "
                 "Received: a GAN whose clusters were never set"
             )
+        return shares
 
     def adapt(self, data, steps=None):
         """Clusters the training samples: k-means (scikit-learn's `KMeans`,
@@ -180,7 +183,7 @@ class SelfConditionedGAN(ConditionalGAN):
         return real, self.clusters_of(real)
 
     def fit(self, *args, **kwargs):
-        self._check_adapted("fit")
+        self._adapted_shares("fit")
         return super().fit(*args, **kwargs)
 
     # --------------------------------------------------------------- sampling
@@ -201,16 +204,23 @@ class SelfConditionedGAN(ConditionalGAN):
         """
         n = self._check_count(n)
         if labels is None:
-            self._check_adapted("generate")
-            shares = ops.convert_to_numpy(self.cluster_shares).astype("float64")
-            rng = np.random.default_rng(seed)
-            labels = rng.choice(self.num_clusters, n, p=shares / shares.sum()).astype("int32")
+            labels = draw_clusters(self._adapted_shares("generate"), n, seed)
         return super().generate(n, labels=labels, seed=seed, batch_size=batch_size)
 
     def get_config(self):
         config = super().get_config()
         config["num_clusters"] = config.pop("num_classes")
         return config
+
+
+def draw_clusters(shares, n, seed):
+    """`n` cluster indices (int32), each drawn in proportion to `shares`
+    from numpy's generator seeded by `seed`: the draw of
+    `SelfConditionedGAN.generate(n, seed=seed)`, and of the server for an
+    exported one (so both give the same samples)."""
+    shares = np.asarray(shares, dtype="float64")
+    rng = np.random.default_rng(seed)
+    return rng.choice(len(shares), n, p=shares / shares.sum()).astype("int32")
 
 
 def _collected(data, steps):

@@ -15,6 +15,7 @@ import threading
 import numpy as np
 
 from keras_gan import _checks, serving
+from keras_gan.gan.self_conditioned import draw_clusters
 
 # The largest finite float32: latent values beyond it would overflow.
 FLOAT32_MAX = float(np.finfo("float32").max)
@@ -162,20 +163,13 @@ class GeneratorService:
         z = serving._latent(self.latent_distribution, tf.constant([n, self.latent_dim]), seed)
         return z.numpy()
 
-    def labels_by_share(self, n, seed):
-        """The clusters `SelfConditionedGAN.generate(n, seed=seed)` draws:
-        each in proportion to its share of the training samples."""
-        shares = np.asarray(self.cluster_shares, dtype="float64")
-        rng = np.random.default_rng(seed)
-        return rng.choice(len(shares), n, p=shares / shares.sum()).astype("int32")
-
     def generate(self, n, seed, labels):
         """`n` samples drawn from `seed` (the `sample` signature); `labels`
         from `labels_for` for a conditional generator, else None (for a
         `SelfConditionedGAN`'s export, None draws them by the clusters'
         shares)."""
         if labels is None and self.cluster_shares is not None:
-            labels = self.labels_by_share(n, seed)
+            labels = draw_clusters(self.cluster_shares, n, seed)
         if self.sample is None:
             return self.predict(self.latent(n, seed), labels)
         inputs = {"n": np.int32(n), "seed": np.int64(seed)}
