@@ -71,6 +71,13 @@ def integer(value, name, minimum=1):
     return int(value)
 
 
+def seed(value):
+    """A numpy integer seed (`np.int64(3)`, an element of `np.arange`) as
+    the `int` that Keras' random functions take; anything else as it is,
+    for Keras to check."""
+    return int(value) if isinstance(value, np.integer) else value
+
+
 def integers(values, name, minimum=1):
     """`values` as a non-empty tuple of `int`s >= `minimum` (layer widths)."""
     ok = not isinstance(values, (str, bytes)) and hasattr(values, "__iter__")

@@ -142,6 +142,7 @@ def _policy(policy):
     return tuple(names)
 
 
+@_names.register
 class Augment(keras.layers.Layer):
     """Base of the augmentations: `augment(x, seed_generator)` returns the
     augmented batch; `observe(real_scores)` hears the discriminator's scores

@@ -399,6 +399,21 @@ def test_generate_is_deterministic_for_a_seed():
     np.testing.assert_allclose(a, gan.generate(10, seed=5, batch_size=3), atol=1e-6)
 
 
+def test_numpy_integer_seeds_are_seeds():
+    # An element of np.arange is a seed like any int (Keras' random
+    # functions take Python ints only).
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=np.int64(7))
+    assert gan.seed == 7 and type(gan.seed) is int
+    expected = gan.generate(4, seed=3)
+    for seed in (np.int64(3), np.int32(3), np.arange(5)[3]):
+        np.testing.assert_array_equal(gan.generate(4, seed=seed), expected)
+    twin = keras_gan.GAN(*tiny_models(), seed=7)
+    np.testing.assert_array_equal(
+        gan.seed_generator.state.numpy(), twin.seed_generator.state.numpy()
+    )
+
+
 @pytest.mark.parametrize("distribution", ["normal", "uniform"])
 def test_latent_distributions(distribution):
     generator, discriminator = tiny_models()
@@ -456,6 +471,82 @@ def test_generate_arguments_are_checked_by_name():
     ):
         with pytest.raises(ValueError, match=match):
             gan.generate(**kwargs)
+
+
+class Subclassed(keras.Model):
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden, self.out = layers.Dense(4, activation="tanh"), layers.Dense(units)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+def unbuilt_networks(kind):
+    """A generator and a discriminator that have no variables yet."""
+    if kind == "subclassed":
+        return Subclassed(2), Subclassed(1)
+    return (
+        keras.Sequential([layers.Dense(4, activation="tanh"), layers.Dense(2)]),
+        keras.Sequential([layers.Dense(4, activation="tanh"), layers.Dense(1)]),
+    )
+
+
+@pytest.mark.parametrize("kind", ["subclassed", "sequential_without_input"])
+@pytest.mark.parametrize("pack", [1, 2])
+def test_networks_built_by_compile_train(kind, pack):
+    # API.md takes any keras.Model; one without variables yet is built by
+    # compile (given latent_dim=), before both optimizers are built on them.
+    generator, discriminator = unbuilt_networks(kind)
+    # The moving average's copy (clone_model) needs a Sequential's config.
+    ema = 100 if kind == "sequential_without_input" else None
+    gan = keras_gan.GAN(generator, discriminator, latent_dim=LATENT, seed=0, ema_half_life=ema)
+    gan.compile("adam", "adam", pack=pack)
+    assert gan.built and generator.built and discriminator.built
+    assert ema is None or gan.ema_generator.built
+    assert discriminator.layers[0].kernel.shape == (2 * pack, 4)
+    before = weights64(discriminator), weights64(generator)
+    history = gan.fit(np.tile(real_batch(), (4, 1)), batch_size=BATCH, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"][0]) and "loss" not in history.history
+    for old, new in zip(before, (weights64(discriminator), weights64(generator)), strict=True):
+        assert any(not np.array_equal(a, b) for a, b in zip(old, new, strict=True))
+    assert gan.generate(3, seed=0).shape == (3, 2)
+
+
+def test_conditional_networks_built_by_compile_train():
+    class Conditioned(keras.Model):
+        def __init__(self, units, **kwargs):
+            super().__init__(**kwargs)
+            self.embed, self.out = layers.Embedding(3, 2), layers.Dense(units)
+
+        def call(self, inputs):
+            x, labels = inputs
+            embedded = keras.ops.reshape(self.embed(labels), (-1, 2))
+            return self.out(keras.ops.concatenate([x, embedded], axis=-1))
+
+    gan = keras_gan.ConditionalGAN(Conditioned(2), Conditioned(1), num_classes=3, latent_dim=4)
+    gan.compile("adam", "adam")
+    x, labels = np.tile(real_batch(), (2, 1)), np.arange(2 * BATCH) % 3
+    history = gan.fit(x, labels, batch_size=BATCH, epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"][0])
+    assert gan.generate(3, labels=[0, 1, 2], seed=0).shape == (3, 2)
+
+
+def test_a_network_that_cannot_be_built_on_latent_vectors_gets_a_clear_error():
+    class Images(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.out = layers.Dense(2)
+
+        def call(self, z):
+            return self.out(keras.ops.reshape(z, (-1, 5, 5)))
+
+    gan = keras_gan.GAN(Images(), unbuilt_networks("subclassed")[1], latent_dim=LATENT)
+    with pytest.raises(ValueError, match="generator is not built yet.*latent_dim=3"):
+        gan.compile("adam", "adam")
+    # Nor can the moving average copy a subclassed generator without a config.
+    with pytest.raises(ValueError, match="clone_model.*type Subclassed"):
+        keras_gan.GAN(Subclassed(2), Subclassed(1), latent_dim=LATENT, ema_half_life=100)
 
 
 # -------------------------------------------------------------------- errors

@@ -103,6 +103,9 @@ class ConditionalGAN(GAN):
         """Calling the model runs its generator on `[z, labels]`."""
         return self.generator(inputs, training=training)
 
+    def _build_condition(self, n):
+        return ops.convert_to_tensor(self._labels_for(n, None))
+
     def _labels_for(self, n, labels):
         if labels is None:
             return np.arange(n, dtype="int32") % self.num_classes

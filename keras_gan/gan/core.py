@@ -32,6 +32,10 @@ from keras_gan.gan.step_functions import StepFunctions
 _LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
+def _unbuilt(net):
+    return net is not None and not net.built
+
+
 @_names.register
 class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.Model):
     """A generative adversarial network trained with `compile` and `fit`.
@@ -56,12 +60,17 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         discriminator: a `keras.Model` mapping a sample to an unbounded score
             (a logit), shape `(batch,)` or `(batch, 1)`. Never a sigmoid.
         latent_dim: size of `z`; defaults to the generator's input size.
+            Needed for a generator that does not know its input size (a
+            subclassed model, a `Sequential` without `keras.Input`); such
+            networks are built by `compile`, which calls the generator on
+            `latent_dim`-sized vectors of zeros and the discriminator on its
+            samples (both optimizers are built on their variables).
         latent_distribution: `"normal"` (standard normal), `"uniform"`
             (uniform in [-1, 1]) or a callable `(shape, seed) -> tensor`
             where `seed` is anything `keras.random` accepts.
-        seed: integer seed of the GAN's own `keras.random.SeedGenerator`, from
-            which all training noise is drawn; its state is saved with the
-            model.
+        seed: integer seed (a Python or numpy integer) of the GAN's own
+            `keras.random.SeedGenerator`, from which all training noise is
+            drawn; its state is saved with the model.
 
     Example:
 
@@ -106,7 +115,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
         self.latent_distribution = latent_distribution
-        self.seed = seed
+        self.seed = seed = _checks.seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
         self._tracks_accuracy = True
         self.penalty_names = ()
@@ -230,6 +239,8 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 f"Received: jit_compile={jit_compile!r}"
             )
         self.pack = self._checked_pack(pack)
+        if self._build_networks():
+            self._checked_pack(pack)  # again, now that the shapes are known
         self.top_k = losses_module.TopK.get(top_k)
         augment = augment_module.get(augment)
         if self.augment is not None and augment is not self.augment:
@@ -303,6 +314,44 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 )
         return pack
 
+    def _build_networks(self):
+        """Builds a network that is not built yet (a subclassed model, or a
+        `Sequential` without an `Input`, given with `latent_dim=`): the
+        generator on a few latent vectors of zeros, the discriminator on what
+        the generator makes of them. `compile` builds both optimizers on the
+        networks' variables, so these must exist by then (and the moving
+        average's copy of the generator, which starts as the generator).
+        Returns whether anything was built."""
+        average = self.ema_generator
+        if self.generator.built and self.discriminator.built and not _unbuilt(average):
+            return False
+        n = 4 * self.pack
+        cond = self._build_condition(n)
+        what = "generator"
+        try:
+            z = ops.zeros((n, self.latent_dim))
+            fake = self._generate(z, cond, training=False)
+            if _unbuilt(average):
+                self._generate(z, cond, training=False, net=average)
+                average.set_weights(self.generator.get_weights())
+            if not self.discriminator.built:
+                what = "discriminator"
+                self._discriminate(step.pack(fake, self.pack), cond, training=False)
+        except Exception as error:
+            raise ValueError(
+                f"The {what} is not built yet, and building it failed: `compile` calls the "
+                f"generator on latent vectors of size latent_dim={self.latent_dim} and the "
+                "discriminator on its samples. Build the networks yourself first (call each "
+                "once, or start it with `keras.Input`) if they take other inputs. "
+                f"Received: {type(error).__name__}: {error}"
+            ) from error
+        self.built = True
+        return True
+
+    def _build_condition(self, n):
+        """The conditioning input for building the networks (none here)."""
+        return None
+
     def _log_names(self):
         """What `fit` logs: the losses, the mean scores, the accuracy for
         classifying losses and one entry per penalty."""
@@ -331,7 +380,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         """
         shape = (batch_size, self.latent_dim)
         if seed is not None:
-            return self._draw_latent(shape, seed)
+            return self._draw_latent(shape, _checks.seed(seed))
         return per_replica_draw(lambda s: self._draw_latent(s, self.seed_generator), shape)
 
     def _draw_latent(self, shape, seed):

@@ -36,7 +36,17 @@ class GeneratorEMA:
         half_life = _checks.number(half_life, "half_life", inclusive=False)
         self.ema_half_life = half_life
         if self.ema_generator is None:
-            self.ema_generator = keras.models.clone_model(self.generator)
+            try:
+                self.ema_generator = keras.models.clone_model(self.generator)
+            except NotImplementedError as error:
+                raise ValueError(
+                    "The moving average keeps a copy of the generator, made with "
+                    "keras.models.clone_model, which could not copy it: a subclassed "
+                    "model needs a config its constructor takes (`get_config` / "
+                    "`from_config`, or keyword arguments only). "
+                    f"Received: generator={self.generator.name!r} of type "
+                    f"{type(self.generator).__name__}: {' '.join(str(error).split())}"
+                ) from error
             self.ema_generator.set_weights(self.generator.get_weights())
             self.ema_generator.trainable = False
             self.train_function = None  # the next fit traces the EMA update in

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from keras_gan import _checks, backend
+from keras_gan import _checks, _names, backend
 from keras_gan.metrics import features as _features
 
 
@@ -17,6 +17,7 @@ def stats_dtype():
     return "float64" if backend.FLOAT64 else "float32"
 
 
+@_names.register
 class FeatureMetric(keras.metrics.Metric):
     """Base of the metrics that compare real and generated *features*.
 
@@ -119,6 +120,7 @@ class FeatureMetric(keras.metrics.Metric):
         return cls(**config)
 
 
+@_names.register
 class BufferedFeatureMetric(FeatureMetric):
     """A feature metric that keeps up to `max_samples` feature vectors per
     side in fixed buffers (the first ones seen after `reset_state`; batches
