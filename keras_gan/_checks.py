@@ -78,6 +78,22 @@ def seed(value):
     return int(value) if isinstance(value, np.integer) else value
 
 
+def finite_samples(x, name="x"):
+    """Raises when the float array `x` holds NaN or infinity (a GAN trained
+    on them need not show it: a ReLU maps NaN to 0 on some backends)."""
+    if not np.issubdtype(x.dtype, np.floating):
+        return x
+    bad = ~np.isfinite(x)
+    if bad.any():
+        index = np.unravel_index(int(np.argmax(bad)), x.shape)
+        raise ValueError(
+            f"`{name}` must hold finite numbers: it holds {int(bad.sum())} NaN or infinite "
+            f"values, the first at index {tuple(int(i) for i in index)}. "
+            f"Received: {name}[{', '.join(str(int(i)) for i in index)}]={x[index]!r}"
+        )
+    return x
+
+
 def integers(values, name, minimum=1):
     """`values` as a non-empty tuple of `int`s >= `minimum` (layer widths)."""
     ok = not isinstance(values, (str, bytes)) and hasattr(values, "__iter__")

@@ -196,7 +196,7 @@ def from_numpy(
             f"`x` must have a batch axis and a sample shape. Received: x.shape={x.shape}"
         )
     if np.issubdtype(x.dtype, np.floating):
-        x = x.astype("float32")
+        x = _checks.finite_samples(x.astype("float32"))
     if y is not None:
         y = np.asarray(y)
         if len(y) != len(x):

@@ -136,6 +136,20 @@ def test_from_numpy_errors(kwargs, match):
         data.from_numpy(**kwargs)
 
 
+def test_from_numpy_refuses_non_finite_samples():
+    # A GAN trained on NaN need not show it in its losses (a ReLU maps NaN
+    # to 0 on some backends): the loader names the first bad value.
+    x = np.zeros((5, 2, 2), "float32")
+    x[3, 1, 0], x[4, 0, 1] = np.nan, np.inf
+    first = r"2 NaN or infinite values.*\(3, 1, 0\).*x\[3, 1, 0\]=.*nan"
+    with pytest.raises(ValueError, match=first):
+        data.from_numpy(x, batch_size=2)
+    x[3, 1, 0] = 0.0
+    with pytest.raises(ValueError, match=r"1 NaN or infinite values.*x\[4, 0, 1\]=.*inf"):
+        data.from_numpy(x.astype("float64"), batch_size=2)
+    data.from_numpy(np.arange(10).reshape(5, 2), batch_size=2)  # integers: nothing to check
+
+
 @pytest.mark.parametrize(
     "make, match",
     [
