@@ -89,7 +89,7 @@ def finite_samples(x, name="x"):
         raise ValueError(
             f"`{name}` must hold finite numbers: it holds {int(bad.sum())} NaN or infinite "
             f"values, the first at index {tuple(int(i) for i in index)}. "
-            f"Received: {name}[{', '.join(str(int(i)) for i in index)}]={x[index]!r}"
+            f"Received: {name}[{', '.join(str(int(i)) for i in index)}]={x[index].item()!r}"
         )
     return x
 

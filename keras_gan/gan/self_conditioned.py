@@ -148,9 +148,8 @@ class SelfConditionedGAN(ConditionalGAN):
                 f"`adapt` needs at least num_clusters={self.num_clusters} samples. "
                 f"Received: {len(samples)} samples"
             )
+        _checks.finite_samples(samples, "samples")
         flat = samples.reshape(len(samples), -1).astype("float64")
-        if not np.all(np.isfinite(flat)):
-            raise ValueError("`adapt` takes finite samples. Received: samples with NaN or inf")
         kmeans = KMeans(self.num_clusters, n_init=10, random_state=self.seed).fit(flat)
         counts = np.bincount(kmeans.labels_, minlength=self.num_clusters)
         self.centroids.assign(kmeans.cluster_centers_.astype("float32"))
