@@ -10,11 +10,14 @@ write of the same file.
 """
 
 import contextlib
+import ctypes
+import errno
 import json
 import os
 import re
 import secrets
 import shutil
+import sys
 
 # Temporary names: ".<name>.<pid>-<token>.partial<extension>".
 _PARTIAL = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[0-9a-f]+\.partial")
@@ -108,23 +111,63 @@ def atomic_path(path):
     fsync_path(folder)
 
 
+def _exchange(a, b):
+    """Swaps the paths `a` and `b` in one atomic step (Linux'
+    `renameat2(RENAME_EXCHANGE)`); False where the platform or the file
+    system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:  # a C library older than glibc 2.28
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), a, None, b)
+
+
+def _put_back_aside(path):
+    """Puts back the old folder that a process which died between the two
+    renames of `atomic_folder`'s fallback left beside a missing `path`."""
+    if os.path.lexists(path):
+        return
+    folder, name = os.path.split(path)
+    aside = [p for p in partial_leftovers(folder, name) if p.endswith(".old")]
+    if aside:
+        os.replace(aside[-1], path)
+
+
 @contextlib.contextmanager
 def atomic_folder(path):
     """A context giving a temporary folder to build the folder `path` in
     (a SavedModel); on a clean exit its files are synced and it takes the
-    place of `path`. An existing `path` is moved aside first and removed
-    after: a crash between the two renames leaves the old folder beside
-    `path`, under a temporary name."""
+    place of `path`.
+
+    An existing `path` is swapped with the new folder in one atomic step
+    (`renameat2(RENAME_EXCHANGE)` on Linux) and then removed, so `path`
+    always holds the old complete folder or the new one. Where the swap is
+    not available (another system, or a file system without it), the old
+    folder is moved aside first: a crash between the two renames leaves it
+    beside `path` under a temporary name, and the next write of `path` puts it back
+    before anything else."""
+    path = os.path.abspath(os.fspath(path))
+    _put_back_aside(path)
     path, folder, temporary = _temporary(path, is_folder=True)
     os.makedirs(temporary)
     try:
         yield temporary
         _fsync_tree(temporary)
         old = None
-        if os.path.lexists(path):
-            old = f"{_temporary(path, is_folder=True)[2]}.old"
-            os.replace(path, old)
-        os.replace(temporary, path)
+        if os.path.lexists(path) and _exchange(temporary, path):
+            old = temporary  # now the old folder
+        else:
+            if os.path.lexists(path):
+                old = f"{_temporary(path, is_folder=True)[2]}.old"
+                os.replace(path, old)
+            os.replace(temporary, path)
     except BaseException:
         _remove(temporary)
         raise

@@ -1,5 +1,7 @@
 """Callbacks for GAN training."""
 
+import contextlib
+import hashlib
 import json
 import math
 import os
@@ -379,8 +381,19 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
     restart that crashes. This one writes each backup whole into a
     temporary folder, syncs it and renames it to `backup-<n>` (atomic), and
     only then removes backups older than the previous one. On restart it
-    resumes from the newest complete backup; if that cannot be read, it
-    warns, naming the file, and resumes from the previous one. In a
+    resumes from the newest complete backup; if that cannot be read, or its
+    weights no longer match the SHA-256 recorded when they were written (a
+    damaged disk: HDF5 has no checksum of its own), it warns, naming the
+    file, sets that backup aside as `backup-<n>.unreadable` and resumes from
+    the previous one.
+
+    With an integer `save_freq`, a backup made on an epoch's last batch
+    resumes at the next epoch, exactly. One made mid-epoch records the
+    batches done, but Keras cannot start an epoch midway: the restarted
+    `fit` runs that epoch from its first batch on the backed-up weights (as
+    Keras' own callback does) and warns that those batches are trained on
+    twice. Back up every epoch, or every multiple of the epoch's steps,
+    for a resume identical to an uninterrupted run. In a
     multi-process JAX run (`keras.distribution.initialize`) process 0
     alone writes and removes backups, and every process resumes from them:
     give all processes the same `backup_dir` on a shared file system.
@@ -436,12 +449,13 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         if backend.process_index() == 0:
             for leftover in _files.partial_leftovers(self.backup_dir):
                 shutil.rmtree(leftover, ignore_errors=True)
-        failures = []
+        failures, unreadable = [], []
         for _, folder in self.backups():
             try:
                 self._load_backup(folder)
             except Exception as err:  # unreadable: fall back to the previous one
                 failures.append(f"{folder} ({type(err).__name__}: {err})")
+                unreadable.append(folder)
                 warnings.warn(
                     f"BackupAndRestore could not read the backup {folder}: {err}. "
                     "Resuming from the previous backup.",
@@ -449,12 +463,23 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
                 )
                 continue
             self.restored_from = folder
+            self._set_aside(unreadable)
             return
         if failures:
             raise ValueError(
                 "BackupAndRestore found backups but could read none of them. Received: "
                 + "; ".join(failures)
             )
+
+    def _set_aside(self, folders):
+        """Renames the unreadable backups newer than the one resumed from to
+        `backup-<n>.unreadable`: kept for a look, no longer counted among
+        the backups kept (which would otherwise remove the good one)."""
+        if backend.process_index() != 0:
+            return
+        for folder in folders:
+            with contextlib.suppress(OSError):
+                os.replace(folder, f"{folder}.unreadable")
 
     def _load_backup(self, folder):
         if not self.model.built:
@@ -465,21 +490,58 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         weights = os.path.join(folder, _WEIGHTS)
         with open(os.path.join(folder, _METADATA)) as f:
             metadata = json.load(f)
+        recorded = metadata.get("weights_sha256")
+        if recorded is not None and _sha256(weights) != recorded:
+            raise ValueError(
+                f"the weights file {weights} is not the one written: its SHA-256 differs "
+                f"from the one recorded with it. Received: {_sha256(weights)}, "
+                f"recorded {recorded}"
+            )
         self.model.load_weights(weights)
-        self.model._initial_epoch = int(metadata["epoch"])
+        epoch, batch = int(metadata["epoch"]), int(metadata.get("batch", 0))
+        self.model._initial_epoch = epoch
+        if batch:
+            warnings.warn(
+                f"BackupAndRestore resumes from a backup made after batch {batch} of epoch "
+                f"{epoch + 1} ({folder}): Keras starts an epoch at its first batch, so "
+                f"those {batch} batches are trained on again. Back up every epoch "
+                "(save_freq='epoch'), or every multiple of the epoch's steps, for a "
+                f"resume identical to an uninterrupted run. Received: save_freq="
+                f"{self.save_freq!r}",
+                stacklevel=3,
+            )
 
-    def _save_model(self):
+    def on_epoch_begin(self, epoch, logs=None):
+        # Keras' callback counts epochs from its own epoch ends only, so the
+        # mid-epoch backups of a resumed run would record epoch 0.
+        self._current_epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if not self._should_save_on_batch(batch):
+            return
+        steps = self.params.get("steps") if self.params else None
+        if steps and batch + 1 >= steps:  # the epoch's last batch: a whole epoch
+            self._save_model(epoch=self._current_epoch + 1, batch=0)
+        else:
+            self._save_model(batch=batch + 1)
+
+    def _save_model(self, epoch=None, batch=0):
+        """Writes a backup: the next `fit` starts at `epoch` (by default the
+        one after the last that ended), `batch` batches of it already done."""
         if backend.process_index() != 0:
             return  # process 0 writes for all (the state is replicated)
+        epoch = self._current_epoch if epoch is None else epoch
         numbers = [number for number, _ in self.backups()]
         number = (numbers[0] + 1) if numbers else 0
         final = os.path.join(self.backup_dir, f"backup-{number:09d}")
         with _files.atomic_folder(final) as folder, backend.process_local_state(self.model):
             # Straight into the temporary folder (the folder itself is the
             # unit made atomic): Keras' save, not the GAN's atomic one.
-            keras.Model.save_weights(self.model, os.path.join(folder, _WEIGHTS))
+            weights = os.path.join(folder, _WEIGHTS)
+            keras.Model.save_weights(self.model, weights)
+            metadata = {"epoch": epoch, "batch": batch, "weights_sha256": _sha256(weights)}
             with open(os.path.join(folder, _METADATA), "w") as f:
-                json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
+                json.dump(metadata, f)
         for _, older in self.backups()[self.keep :]:
             shutil.rmtree(older, ignore_errors=True)
 
@@ -490,6 +552,14 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
             and os.path.isdir(self.backup_dir)
         ):
             shutil.rmtree(self.backup_dir)
+
+
+def _sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 _BACKUP = re.compile(r"^backup-(\d+)$")

@@ -15,7 +15,8 @@ On JAX and PyTorch the export runs on TensorFlow in a subprocess, through a
 exports when their module registers them on import (as `load_model` needs).
 
 It loads with `tf.saved_model.load(path)` in a process that never imports
-keras_gan (or keras), runs under `saved_model_cli run`, and is what
+keras_gan (TensorFlow itself may import Keras; nothing of the library is
+needed), runs under `saved_model_cli run`, and is what
 `keras-gan serve` and TensorFlow Serving read.
 """
 

@@ -205,6 +205,20 @@ def test_ada_logs_p_and_the_gan_saves_and_restores_it(tmp_path, statistic, pack)
     assert [float(v) for v in loaded.augment.weights] == [float(v) for v in gan.augment.weights]
 
 
+def test_compile_again_leaves_only_the_new_augments_state_in_the_model(tmp_path):
+    gan = digits_gan(augment.AdaptiveAugment())
+    before = len(gan.variables)
+    gan.compile("adam", "adam", augment=augment.AdaptiveAugment(initial_p=0.25))
+    assert len(gan.variables) == before
+    assert [v for v in gan.variables if "augment" in v.path] == gan.augment.variables
+    gan.fit(DIGITS, batch_size=32, epochs=1, verbose=0)
+    gan.save(tmp_path / "again.keras")
+    loaded = keras_gan.saving.load_model(tmp_path / "again.keras")
+    assert len(loaded.variables) == before and float(loaded.augment.p) == float(gan.augment.p)
+    gan.compile("adam", "adam")  # no augmentation: none of its state is left
+    assert not [v for v in gan.variables if "augment" in v.path]
+
+
 class ObservedMean(augment.AdaptiveAugment):
     """ADA at p = 1 that keeps the mean of the scores it last observed."""
 

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import keras
 import numpy as np
@@ -74,6 +75,50 @@ def test_atomic_folder_builds_aside_and_takes_the_place(tmp_path):
     assert os.listdir(target) == ["new.txt"] and os.listdir(tmp_path) == ["model"]
 
 
+def test_atomic_folder_swaps_in_one_step_where_the_system_can(tmp_path, monkeypatch):
+    # Linux swaps the two folders in one renameat2(RENAME_EXCHANGE): no
+    # moment without a folder at `target`, so no second rename is made.
+    target = tmp_path / "model"
+    with _files.atomic_folder(target) as folder:
+        open(os.path.join(folder, "v"), "w").close()
+    renames = []
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", lambda a, b: renames.append((a, b)) or real_replace(a, b))
+    with _files.atomic_folder(target) as folder:
+        open(os.path.join(folder, "w"), "w").close()
+    assert os.listdir(target) == ["w"] and os.listdir(tmp_path) == ["model"]
+    if sys.platform.startswith("linux"):
+        assert renames == []
+
+
+def test_the_old_folder_left_aside_by_a_dead_writer_is_put_back(tmp_path):
+    # Without the swap the old folder is moved aside, then the new one is
+    # moved in: a process killed between the two leaves no folder at the
+    # path. The next write puts the old complete one back first.
+    target = tmp_path / "model"
+    target.mkdir()
+    (target / "old.txt").write_text("old")
+    script = (
+        "import os, sys\n"
+        "from keras_gan import _files\n"
+        "_files._exchange = lambda a, b: False\n"
+        "real = os.replace\n"
+        "def dying(a, b):\n"
+        "    real(a, b)\n"
+        "    if b.endswith('.old'): os._exit(9)\n"
+        "os.replace = dying\n"
+        "with _files.atomic_folder(sys.argv[1]) as folder:\n"
+        "    open(os.path.join(folder, 'new.txt'), 'w').close()\n"
+    )
+    died = subprocess.run([sys.executable, "-c", script, str(target)], capture_output=True)
+    assert died.returncode == 9, died.stderr.decode()[-2000:]
+    assert not target.exists()  # the window the fallback leaves
+    with pytest.raises(RuntimeError):
+        with _files.atomic_folder(target):
+            raise RuntimeError("midway")
+    assert os.listdir(target) == ["old.txt"] and os.listdir(tmp_path) == ["model"]
+
+
 def test_gan_save_and_save_weights_are_atomic(tmp_path, monkeypatch):
     gan = compiled_gan()
     gan.fit(DATA, batch_size=16, epochs=1, shuffle=False, verbose=0)
@@ -96,6 +141,20 @@ def test_gan_save_and_save_weights_are_atomic(tmp_path, monkeypatch):
     assert sorted(os.listdir(tmp_path)) == ["run.keras", "run.weights.h5"]
     monkeypatch.undo()
     assert isinstance(keras_gan.saving.load_model(path), keras_gan.GAN)
+
+
+def test_an_unzipped_save_is_an_atomic_folder_and_errors_name_the_users_path(tmp_path):
+    gan = compiled_gan()
+    target = tmp_path / "run.keras"
+    gan.save(target, zipped=False)
+    gan.save(target, zipped=False)  # over the old folder, in one swap
+    assert os.listdir(tmp_path) == ["run.keras"]
+    assert "model.weights.h5" in os.listdir(target)
+    with pytest.raises(ValueError, match=f"Received: filepath={tmp_path / 'run.h6'}"):
+        gan.save(tmp_path / "run.h6")
+    with pytest.raises(ValueError, match=f"Received: filepath={tmp_path / 'run.h5'}"):
+        gan.save_weights(tmp_path / "run.h5")
+    assert os.listdir(tmp_path) == ["run.keras"]
 
 
 def backup_run(folder, epochs, callbacks=()):
@@ -128,6 +187,59 @@ def test_an_unreadable_newest_backup_falls_back_to_the_previous_with_a_warning(t
         gan, again = backup_run(tmp_path / "b", epochs=3)
     assert again.restored_from == previous_folder
     assert gan._initial_epoch == 2  # it ran the epoch the newest backup held again
+
+
+def test_a_backup_whose_weights_were_damaged_after_writing_is_set_aside(tmp_path):
+    # HDF5 keeps no checksum: bytes flipped inside a weight array load
+    # silently. The SHA-256 recorded with the backup catches them.
+    _, backup = backup_run(tmp_path / "b", epochs=3)
+    (_, newest_folder), (_, previous_folder) = backup.backups()
+    weights = os.path.join(newest_folder, "model.weights.h5")
+    raw = bytearray(open(weights, "rb").read())
+    raw[-64:-48] = bytes(b ^ 0xFF for b in raw[-64:-48])
+    open(weights, "wb").write(bytes(raw))
+    with pytest.warns(UserWarning, match=rf"{newest_folder}: the weights file .* SHA-256"):
+        gan, again = backup_run(tmp_path / "b", epochs=3)
+    assert again.restored_from == previous_folder
+    # Set aside, not counted among the two kept: the good one survives.
+    assert os.path.isdir(f"{newest_folder}.unreadable")
+    assert [f for _, f in again.backups()][1] == previous_folder
+
+
+class _CrashAfter(keras.callbacks.Callback):
+    def __init__(self, batches):
+        super().__init__()
+        self.batches, self.seen = batches, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.batches:
+            raise RuntimeError("crash")
+
+
+def _freq_run(folder, save_freq, callbacks=()):
+    keras.utils.set_random_seed(5)
+    gan = compiled_gan()
+    backup = keras_gan.callbacks.BackupAndRestore(str(folder), save_freq=save_freq)
+    # 64 samples in batches of 16: 4 batches an epoch.
+    gan.fit(DATA, batch_size=16, epochs=3, shuffle=False, verbose=0, callbacks=[backup, *callbacks])
+    return gan
+
+
+def test_integer_save_freq_on_epoch_ends_resumes_exactly_and_mid_epoch_warns(tmp_path):
+    reference = _freq_run(tmp_path / "none", save_freq="epoch")
+    with pytest.raises(RuntimeError, match="crash"):
+        _freq_run(tmp_path / "b", save_freq=4, callbacks=[_CrashAfter(7)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = _freq_run(tmp_path / "b", save_freq=4)
+    assert not [w for w in caught if "BackupAndRestore" in str(w.message)]  # a whole epoch
+    for a, b in zip(reference.variables, resumed.variables, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=a.path)
+    with pytest.raises(RuntimeError, match="crash"):
+        _freq_run(tmp_path / "c", save_freq=2, callbacks=[_CrashAfter(7)])
+    with pytest.warns(UserWarning, match="after batch 2 of epoch 2 .* trained on again"):
+        _freq_run(tmp_path / "c", save_freq=2)
 
 
 def test_no_readable_backup_is_an_error_naming_each(tmp_path):

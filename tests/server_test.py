@@ -305,12 +305,40 @@ def test_conditional_server(conditional):
     )
     assert status == 200
     np.testing.assert_allclose(json.loads(body)["outputs"], expected, atol=1e-5)
+    status, _, body = srv.request(
+        "POST", "/v1/models/generator:predict", {"instances": [{"z": z[0].tolist()}]}
+    )
+    assert status == 400 and json.loads(body)["field"] == "instances[0].labels", body
     for inputs, field in (
         (z.tolist(), "inputs"),  # a conditional generator needs its labels
         ({"z": z.tolist(), "labels": [1, 9]}, "inputs.labels"),
     ):
         status, _, body = srv.request("POST", "/v1/models/generator:predict", {"inputs": inputs})
         assert 400 <= status < 500 and json.loads(body)["field"] == field, body
+
+
+def test_a_generator_drawing_nan_gets_422_naming_the_request_not_500(tmp_path):
+    gan = keras_gan.GAN(
+        keras_gan.models.dcgan_generator(latent_dim=8, image_size=8, width=8),
+        keras_gan.models.dcgan_discriminator(image_size=8, width=8),
+        seed=0,
+    )
+    last = gan.generator.trainable_variables[-1]
+    last.assign(np.full(last.shape, np.nan, last.dtype))
+    srv = Server(gan.export_generator(tmp_path / "generator"), max_n=8)
+    try:
+        for path, body, field in (
+            ("/v1/generate", {"n": 2, "seed": 1}, "seed"),
+            ("/v1/interpolate", {"seed_a": 1, "seed_b": 2, "steps": 3}, "seed_a"),
+            ("/v1/models/generator:predict", {"instances": [[0.0] * 8]}, "instances[0]"),
+        ):
+            status, _, answer = srv.request("POST", path, body)
+            error = json.loads(answer)
+            assert status == 422 and error["field"] == field, answer
+            assert "not finite" in error["error"] and "Received:" in error["error"], answer
+        assert srv.request("GET", "/healthz")[0] == 200  # still serving
+    finally:
+        srv.close()
 
 
 @pytest.mark.slow

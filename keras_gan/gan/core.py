@@ -244,7 +244,10 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         self.top_k = losses_module.TopK.get(top_k)
         augment = augment_module.get(augment)
         if self.augment is not None and augment is not self.augment:
-            del self.augment  # no longer tracked: its state leaves the model
+            # No longer tracked: its state leaves the model (deleting the
+            # attribute alone leaves it among the model's layers).
+            self._tracker.untrack(self.augment)
+            del self.augment
         self.augment = augment
         self.d_optimizer = optimizers.prepare(d_optimizer, "d_optimizer")
         self.g_optimizer = optimizers.prepare(g_optimizer, "g_optimizer")

@@ -45,6 +45,10 @@ def _atomically(filepath, overwrite):
     return overwrite or not os.path.exists(filepath)
 
 
+# The files `keras.Model.save` writes zipped (`.h5`: Keras' legacy format).
+_MODEL_EXTENSIONS = (".keras", ".h5", ".hdf5")
+
+
 class SavedState:
     """Saving and loading a GAN whole (a mixin of `GAN`): both optimizers
     and the settings of `compile` in the compile config, and the
@@ -58,11 +62,18 @@ class SavedState:
     state (`backend.process_local_state`)."""
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """`keras.Model.save`, written to a temporary file in the same folder,
-        synced and moved over `filepath` (atomic on a local disk)."""
+        """`keras.Model.save`, written to a temporary file (or, with
+        `zipped=False`, folder) in the same folder, synced and moved over
+        `filepath` (atomic on a local disk)."""
         with backend.process_local_state(self):
-            if zipped is False or not _atomically(filepath, overwrite):
+            if not _atomically(filepath, overwrite) or (
+                zipped is not False and not os.fspath(filepath).endswith(_MODEL_EXTENSIONS)
+            ):  # Keras' own errors name the path the user gave
                 return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+            if zipped is False:  # a folder
+                with _files.atomic_folder(filepath) as temporary:
+                    super().save(temporary, overwrite=True, zipped=False, **kwargs)
+                return None
             with _files.atomic_path(filepath) as temporary:
                 super().save(temporary, overwrite=True, zipped=zipped, **kwargs)
 
@@ -70,7 +81,11 @@ class SavedState:
         """`keras.Model.save_weights`, atomic as `save` is (sharded weights,
         several files, are written by Keras as they are)."""
         with backend.process_local_state(self):
-            if max_shard_size is not None or not _atomically(filepath, overwrite):
+            if (
+                max_shard_size is not None
+                or not _atomically(filepath, overwrite)
+                or not os.fspath(filepath).endswith(".weights.h5")
+            ):
                 return super().save_weights(
                     filepath, overwrite=overwrite, max_shard_size=max_shard_size
                 )

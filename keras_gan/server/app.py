@@ -224,6 +224,24 @@ def _integer_bounds(schema):
             _integer_bounds(value)
 
 
+def _first_non_finite(samples):
+    """The index of the first sample holding NaN or inf, or None."""
+    bad = np.flatnonzero(~np.isfinite(samples.reshape(len(samples), -1)).all(axis=1))
+    return int(bad[0]) if bad.size else None
+
+
+def _finite(samples, field, received):
+    """A 422 naming `field` when the generator drew a non-finite sample
+    (JSON has no NaN, and a picture of one says nothing)."""
+    first = _first_non_finite(samples)
+    if first is not None:
+        raise BadRequest(
+            field,
+            f"the generator's output is not finite (NaN or inf) for sample {first} of "
+            f"{len(samples)}. Received: {received}",
+        )
+
+
 def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_body=MAX_BODY):
     """The FastAPI application serving the SavedModel at `path`.
 
@@ -328,6 +346,7 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_b
             form = _accepted_format(http.headers.get("accept", ""))
         seed = request.seed if request.seed is not None else service.random_seed()
         samples = await run_in_threadpool(service.generate, request.n, seed, request._labels)
+        _finite(samples, "seed", f"seed={seed}, n={request.n}")
         if form == "png":
             return Response(await run_in_threadpool(_png, samples), media_type="image/png")
         if form == "npy":
@@ -352,6 +371,7 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_b
         samples = await run_in_threadpool(
             service.interpolate, request.seed_a, request.seed_b, request.steps, request._labels
         )
+        _finite(samples, "seed_a", f"seed_a={request.seed_a}, seed_b={request.seed_b}")
         # One row: the strip reads left (seed_a) to right (seed_b).
         png = await run_in_threadpool(_png, samples, request.steps)
         return Response(png, media_type="image/png")
@@ -377,9 +397,8 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_b
                 "model", f"this server has one model, {model_name!r}. Received: model={name!r}", 404
             )
         samples = await run_in_threadpool(service.predict, request._z, request._labels)
-        bad = np.flatnonzero(~np.isfinite(samples.reshape(len(samples), -1)).all(axis=1))
-        if bad.size:  # JSON has no NaN: name the sample rather than fail
-            first = int(bad[0])
+        first = _first_non_finite(samples)
+        if first is not None:  # JSON has no NaN: name the sample rather than fail
             raise BadRequest(
                 f"{request.key}[{first}]",
                 "the generator's output for this latent vector is not finite (NaN or inf). "

@@ -215,7 +215,9 @@ def invalid(error, fields, status):
         return BadRequest(cause.field, cause.message, status)
     kind, loc = error["type"], list(error["loc"])[1:]
     kept = [part for part in loc[:-1] if isinstance(part, int) or part in fields]
-    if loc and (isinstance(loc[-1], int) or loc[-1] in fields or kind == "extra_forbidden"):
+    if loc and (
+        isinstance(loc[-1], int) or loc[-1] in fields or kind in ("extra_forbidden", "missing")
+    ):
         kept.append(loc[-1])
     field, where, indexed = "", "", False
     for part in kept:
@@ -227,8 +229,8 @@ def invalid(error, fields, status):
             indexed = isinstance(part, int)
     field = field.lstrip(".") or "body"
     shown = show(error.get("input"))
-    if kind == "missing":
-        return BadRequest(field, f"is required. Received: {shown}", status)
+    if kind == "missing":  # the field missing inside a sample is named too
+        return BadRequest(f"{field}{where}", f"is required. Received: {shown}", status)
     if kind == "extra_forbidden":
         message = "is not a field of this request"
     elif kind in _BOUNDS:  # the context holds the one bound
