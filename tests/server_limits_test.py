@@ -180,6 +180,11 @@ def test_openapi_documents_every_body_and_error(limited):
             assert schema["required"] == ["error", "field"], (path, code)
     for path in ("/healthz", "/"):
         assert set(spec["paths"][path]["get"]["responses"]) == {"200", "413"}
+    # Answers of no operation: unknown paths and methods, in the same shape.
+    assert "404 (field `path`)" in spec["info"]["description"]
+    assert "405 (field `method`" in spec["info"]["description"]
+    status, _, payload = limited.request("GET", "/v1/generate")
+    assert status == 405 and error_of(payload)["field"] == "method"
     generate = spec["paths"]["/v1/generate"]["post"]["responses"]["200"]["content"]
     assert set(generate) == {"application/json", "image/png", "application/octet-stream"}
     request = schemas["GenerateRequest"]["properties"]

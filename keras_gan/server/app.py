@@ -271,7 +271,17 @@ def create_app(path, model_name="generator", max_n=256, max_concurrency=4, max_b
     GenerateRequest = models["generate"]
     InterpolateRequest = models["interpolate"]
     PredictRequest = models["predict"]
-    app = FastAPI(title="keras-gan generator", version="1")
+    app = FastAPI(
+        title="keras-gan generator",
+        version="1",
+        description=(
+            "Samples of one exported generator. Every error answer is an `Error` "
+            "(`error`, `field`), those of each operation listed with it; besides them, "
+            "any path this server does not have answers 404 (field `path`), and a "
+            "method a path does not take answers 405 (field `method`, with an `Allow` "
+            "header)."
+        ),
+    )
     app.state.service = service
     app.add_middleware(BodyLimit, max_body=max_body)
     router = APIRouter(route_class=_json_route(models["fields"], 422))
