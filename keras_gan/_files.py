@@ -140,8 +140,33 @@ def _put_back_aside(path):
         os.replace(aside[-1], path)
 
 
+def check_replaceable(path, holds):
+    """Raises unless `path` is new, or a folder of the kind being written
+    (one holding the file `holds`): a file, the working folder or one above
+    it, or a folder of other files is never replaced whole."""
+    if not os.path.lexists(path):
+        return
+    here = os.path.abspath(os.getcwd())
+    if here == path or here.startswith(path.rstrip(os.sep) + os.sep):
+        raise ValueError(
+            "Refusing to replace the working folder (or a folder above it) with a new "
+            f"folder: everything in it would be lost. Give a new path. Received: path={path}"
+        )
+    if not os.path.isdir(path) or os.path.islink(path):
+        raise ValueError(
+            "Refusing to replace a file with a folder: it would be lost. Give a new path "
+            f"or remove the file. Received: path={path}"
+        )
+    if holds is not None and not os.path.exists(os.path.join(path, holds)):
+        raise ValueError(
+            f"Refusing to replace a folder that holds no {holds}: it is not one this "
+            "writes, and its files would be lost. Give a new path or remove it. "
+            f"Received: path={path}"
+        )
+
+
 @contextlib.contextmanager
-def atomic_folder(path):
+def atomic_folder(path, holds=None):
     """A context giving a temporary folder to build the folder `path` in
     (a SavedModel); on a clean exit its files are synced and it takes the
     place of `path`.
@@ -152,9 +177,14 @@ def atomic_folder(path):
     not available (another system, or a file system without it), the old
     folder is moved aside first: a crash between the two renames leaves it
     beside `path` under a temporary name, and the next write of `path` puts it back
-    before anything else."""
+    before anything else.
+
+    An existing `path` is replaced only if it is a folder holding the file
+    `holds` (a folder of the same kind: `saved_model.pb` for a SavedModel);
+    a file, the working folder or any other folder raises `ValueError`."""
     path = os.path.abspath(os.fspath(path))
     _put_back_aside(path)
+    check_replaceable(path, holds)
     path, folder, temporary = _temporary(path, is_folder=True)
     os.makedirs(temporary)
     try:

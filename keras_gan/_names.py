@@ -21,3 +21,19 @@ def key(name):
     (`"non_saturating"`, `"weight_clip"`) does, as in Keras' own `get`s."""
     snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name)
     return snake.lower().replace("-", "_")
+
+
+def deserialize(config, module_objects, custom_objects, kind, what):
+    """`keras.saving.deserialize_keras_object(config)`, checked to be an
+    instance of `kind`: Keras returns an unknown class's name (a string)
+    rather than raising, which would fail far from here."""
+    obj = keras.saving.deserialize_keras_object(
+        config, module_objects=module_objects, custom_objects=custom_objects
+    )
+    if not isinstance(obj, kind):
+        raise ValueError(
+            f"Could not rebuild {what} from this config: its class is not one keras_gan "
+            "knows, nor registered (keras.saving.register_keras_serializable) or given in "
+            f"`custom_objects`. Received: {config!r}"
+        )
+    return obj

@@ -340,10 +340,12 @@ def serialize(augment):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds an augmentation from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
+    return _names.deserialize(
         config,
-        module_objects={"DiffAugment": DiffAugment, "AdaptiveAugment": AdaptiveAugment},
-        custom_objects=custom_objects,
+        {"DiffAugment": DiffAugment, "AdaptiveAugment": AdaptiveAugment},
+        custom_objects,
+        Augment,
+        "an augmentation",
     )
 
 

@@ -59,6 +59,15 @@ class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
 
     def __init__(self, raise_error=False, monitor=None):
         super().__init__(raise_error=raise_error)
+        if isinstance(monitor, str):
+            monitor = [monitor]  # one log name
+        if monitor is not None and not (
+            hasattr(monitor, "__iter__") and all(isinstance(k, str) for k in monitor)
+        ):
+            raise ValueError(
+                "`monitor` must be a log name or a list of them, such as ['d_loss']. "
+                f"Received: monitor={monitor!r}"
+            )
         self.monitor = tuple(monitor) if monitor is not None else None
         self.bad_log = None
 
@@ -76,14 +85,21 @@ class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
 
     def _watched(self, logs):
         if self.monitor is not None:
-            return [k for k in self.monitor if k in logs]
+            unknown = [k for k in self.monitor if k not in logs]
+            if unknown:
+                raise ValueError(
+                    f"TerminateOnNaN watches logs this training does not write: {unknown}. "
+                    f"Its logs: {sorted(logs)}. Received: monitor={list(self.monitor)}"
+                )
+            return list(self.monitor)
         penalty_names = [p.name for p in getattr(self.model, "d_penalties", [])]
         keys = [k for k in _LOSS_LOGS + tuple(penalty_names) if k in logs]
         keys += [k for k in logs if k.endswith("loss") and k not in keys]
         return keys
 
     def on_batch_end(self, batch, logs=None):
-        logs = logs or {}
+        if not logs:
+            return
         for key in self._watched(logs):
             if _non_finite(logs[key]):
                 self.bad_log = key
@@ -403,7 +419,8 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         save_freq: `"epoch"`, or back up every `save_freq` batches.
         double_checkpoint: accepted for compatibility with Keras' callback;
             the previous backup is always kept (it is the fallback).
-        delete_checkpoint: remove `backup_dir` when `fit` completes.
+        delete_checkpoint: remove the backups when `fit` completes, and
+            `backup_dir` itself if nothing else is in it.
 
     Example:
 
@@ -425,7 +442,15 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
             double_checkpoint=double_checkpoint,
             delete_checkpoint=delete_checkpoint,
         )
+        if save_freq != "epoch":
+            save_freq = _checks.integer(save_freq, "save_freq")
+            self.save_freq = save_freq
         self.backup_dir = os.fspath(backup_dir)
+        if os.path.exists(self.backup_dir) and not os.path.isdir(self.backup_dir):
+            raise ValueError(
+                "`backup_dir` must be a folder (made if missing); this is a file. "
+                f"Received: backup_dir={self.backup_dir!r}"
+            )
         self.restored_from = None
 
     def get_config(self):
@@ -546,12 +571,19 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
             shutil.rmtree(older, ignore_errors=True)
 
     def on_train_end(self, logs=None):
-        if (
+        if not (
             self.delete_checkpoint
             and backend.process_index() == 0
             and os.path.isdir(self.backup_dir)
         ):
-            shutil.rmtree(self.backup_dir)
+            return
+        # Its own backups only: anything else a user put in the folder stays
+        # (Keras' callback removes the whole folder).
+        for entry in os.listdir(self.backup_dir):
+            if _BACKUP.match(entry) or _UNREADABLE.match(entry):
+                shutil.rmtree(os.path.join(self.backup_dir, entry), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(self.backup_dir)  # only if nothing else is left
 
 
 def _sha256(path):
@@ -563,5 +595,6 @@ def _sha256(path):
 
 
 _BACKUP = re.compile(r"^backup-(\d+)$")
+_UNREADABLE = re.compile(r"^backup-(\d+)\.unreadable$")
 _WEIGHTS = "model.weights.h5"
 _METADATA = "training_metadata.json"

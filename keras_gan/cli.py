@@ -31,7 +31,7 @@ def main(argv=None):
     serve_parser = commands.add_parser("serve", help="serve an exported generator over HTTP")
     serve_parser.add_argument("path", help="a SavedModel folder from export_generator")
     serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--port", type=_port, default=8000, help="0-65535 (0: any free)")
     serve_parser.add_argument("--model-name", default="generator")
     serve_parser.add_argument("--max-n", type=int, default=256, help="most samples a request")
     serve_parser.add_argument(
@@ -44,6 +44,25 @@ def main(argv=None):
         help="most bytes of a request body (413 beyond it; default 4 MiB)",
     )
     args = parser.parse_args(argv)
+    try:
+        return _run(args, export_parser)
+    except (ValueError, OSError) as error:  # a bad value or path: its message, no traceback
+        print(f"keras-gan {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _port(text):
+    """argparse's type for a TCP port."""
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535. Received: {text!r}")
+    return port
+
+
+def _run(args, export_parser):
     if args.command == "demo":
         from keras_gan import demo
 

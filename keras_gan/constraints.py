@@ -46,8 +46,12 @@ def serialize(constraint):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a constraint from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
-        config, module_objects={"WeightClip": WeightClip}, custom_objects=custom_objects
+    return _names.deserialize(
+        config,
+        {"WeightClip": WeightClip},
+        custom_objects,
+        keras.constraints.Constraint,
+        "a constraint",
     )
 
 
@@ -65,10 +69,21 @@ def get(identifier):
         return None
     if isinstance(identifier, str) and _names.key(identifier) in ("weight_clip", "clip"):
         return WeightClip()
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
     if isinstance(identifier, str):
-        return keras.constraints.get(identifier)
+        try:
+            return keras.constraints.get(identifier)
+        except ValueError as error:  # Keras' message names no argument
+            raise ValueError(
+                "Unknown discriminator constraint name (keras_gan's: 'weight_clip'; or "
+                f"Keras' own). Received: d_constraint={identifier!r}"
+            ) from error
+    if isinstance(identifier, type):
+        raise ValueError(
+            "A discriminator constraint must be an instance, not its class, e.g. "
+            f"WeightClip(0.01). Received: d_constraint={identifier!r}"
+        )
+    if isinstance(identifier, dict):
+        identifier = deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(

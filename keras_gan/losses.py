@@ -398,10 +398,12 @@ def serialize(loss):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a `GANLoss` from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
+    return _names.deserialize(
         config,
-        module_objects={cls.__name__: cls for cls in _LOSSES.values()},
-        custom_objects=custom_objects,
+        {cls.__name__: cls for cls in _LOSSES.values()},
+        custom_objects,
+        GANLoss,
+        "a GAN loss",
     )
 
 

@@ -172,10 +172,8 @@ def serialize(penalty):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a penalty from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
-        config,
-        module_objects={"GradientPenalty": GradientPenalty, "R1": R1},
-        custom_objects=custom_objects,
+    return _names.deserialize(
+        config, {"GradientPenalty": GradientPenalty, "R1": R1}, custom_objects, Penalty, "a penalty"
     )
 
 

@@ -11,7 +11,7 @@ gan.fit(keras_gan.data.from_numpy(images, batch_size=64), epochs=150)
 
 import keras
 
-from keras_gan import augment, losses, models, penalties
+from keras_gan import _checks, augment, losses, models, penalties
 from keras_gan.gan import GAN, ConditionalGAN, SelfConditionedGAN
 
 # The image recipe's ADA (`augmentation="ada"`): ADA's target, 0.6, on the
@@ -159,6 +159,9 @@ def mixture_gan(
             per-step Python overhead of small networks; it must be 1 on
             PyTorch, whose Keras trainer runs one step per call.
     """
+    total_steps = _checks.integer(total_steps, "total_steps")
+    data_scale = _checks.number(data_scale, "data_scale", inclusive=False)
+    learning_rate = _checks.number(learning_rate, "learning_rate", inclusive=False)
     generator = models.mlp_generator(16, 2, hidden_units=(256, 256, 256))
     discriminator = models.mlp_discriminator(2, hidden_units=(256, 256, 256))
     if data_scale != 1.0:
@@ -280,6 +283,10 @@ def image_gan(
             "GAN finds itself: pass one of them. "
             f"Received: num_classes={num_classes!r}, num_clusters={num_clusters!r}"
         )
+    if total_steps is not None:
+        total_steps = _checks.integer(total_steps, "total_steps")
+    if ema_half_life:
+        ema_half_life = _checks.number(ema_half_life, "ema_half_life", inclusive=False)
     conditions = num_classes if num_clusters is None else num_clusters
     generator = models.image_generator(
         image_shape, latent_dim=latent_dim, width=width, num_classes=conditions

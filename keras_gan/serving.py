@@ -66,6 +66,10 @@ def _checked_labels(labels, count, what, num_classes):
     return tf_plumbing.labels_checked(labels, num_classes, "`labels`", checks=[one_per_sample])
 
 
+# What a folder holds when it is a SavedModel, and so may be replaced by one.
+_SAVED_MODEL = "saved_model.pb"
+
+
 def export_generator(gan, path, format="tf_saved_model"):
     """Writes `gan`'s generator as a SavedModel (see the module docstring).
 
@@ -81,6 +85,7 @@ def export_generator(gan, path, format="tf_saved_model"):
         raise ValueError(
             f"Unknown export format; the known one is 'tf_saved_model'. Received: format={format!r}"
         )
+    _files.check_replaceable(os.path.abspath(os.fspath(path)), _SAVED_MODEL)
     if keras.backend.backend() != "tensorflow":
         with tempfile.TemporaryDirectory(prefix="keras_gan_export_") as folder:
             run = os.path.join(folder, "gan.keras")
@@ -145,7 +150,7 @@ def export_generator(gan, path, format="tf_saved_model"):
     if shares is not None:  # a SelfConditionedGAN: its labels are clusters
         metadata["cluster_shares"] = [float(v) for v in keras.ops.convert_to_numpy(shares)]
     # Built whole in a temporary folder, then moved into place.
-    with _files.atomic_folder(path) as folder:
+    with _files.atomic_folder(path, holds=_SAVED_MODEL) as folder:
         archive.write_out(folder, verbose=False)
         # assets.extra is the SavedModel folder for files that serving
         # systems (TensorFlow Serving included) carry along but do not read.
@@ -172,8 +177,19 @@ def export_saved(pairs):
         The `out` folders, in order.
     """
     pairs = [(os.fspath(run), os.fspath(out)) for run, out in pairs]
+    for _, out in pairs:  # before any loading: nothing is replaced by mistake
+        _files.check_replaceable(os.path.abspath(out), _SAVED_MODEL)
     if keras.backend.backend() == "tensorflow":
-        return [saving.load_model(run).export_generator(out) for run, out in pairs]
+        exported = []
+        for run, out in pairs:
+            gan = saving.load_model(run)
+            if not hasattr(gan, "export_generator"):
+                raise ValueError(
+                    "Only a saved keras_gan GAN exports its generator. Received: "
+                    f"{run} holding a {type(gan).__name__} ({gan.name!r})"
+                )
+            exported.append(gan.export_generator(out))
+        return exported
     command = [sys.executable, "-m", "keras_gan.serving"]
     done = subprocess.run(
         command + [path for pair in pairs for path in pair],

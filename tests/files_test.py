@@ -119,6 +119,47 @@ def test_the_old_folder_left_aside_by_a_dead_writer_is_put_back(tmp_path):
     assert os.listdir(target) == ["old.txt"] and os.listdir(tmp_path) == ["model"]
 
 
+def test_a_folder_write_never_replaces_a_file_the_working_folder_or_other_files(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "a.txt").write_text("mine")
+    (tmp_path / "exported").mkdir()
+    (tmp_path / "exported" / "saved_model.pb").write_text("old")
+    monkeypatch.chdir(tmp_path / "mine")
+    for path, problem in (
+        (tmp_path / "notes.txt", "replace a file"),
+        (tmp_path / "mine", "working folder"),
+        (".", "working folder"),
+        ("", "working folder"),
+        (tmp_path, "working folder"),  # a folder above it
+        (tmp_path / "other", None),
+    ):
+        if problem is None:  # new: written
+            with _files.atomic_folder(path, holds="saved_model.pb") as folder:
+                open(os.path.join(folder, "saved_model.pb"), "w").close()
+            continue
+        with pytest.raises(ValueError, match=problem):
+            with _files.atomic_folder(path, holds="saved_model.pb"):
+                pass
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"holds no saved_model.pb. .*Received: path=.*mine"):
+        with _files.atomic_folder(tmp_path / "mine", holds="saved_model.pb"):
+            pass
+    with _files.atomic_folder(tmp_path / "exported", holds="saved_model.pb") as folder:
+        open(os.path.join(folder, "saved_model.pb"), "w").close()  # the same kind: replaced
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert (tmp_path / "mine" / "a.txt").read_text() == "mine"
+    assert (tmp_path / "exported" / "saved_model.pb").read_text() == ""
+    gan = compiled_gan()
+    with pytest.raises(ValueError, match="holds no saved_model.pb"):
+        gan.export_generator(tmp_path / "mine")
+    with pytest.raises(ValueError, match="holds no config.json"):
+        gan.save(tmp_path / "mine", zipped=False)
+    assert os.listdir(tmp_path / "mine") == ["a.txt"]
+
+
 def test_gan_save_and_save_weights_are_atomic(tmp_path, monkeypatch):
     gan = compiled_gan()
     gan.fit(DATA, batch_size=16, epochs=1, shuffle=False, verbose=0)
@@ -240,6 +281,22 @@ def test_integer_save_freq_on_epoch_ends_resumes_exactly_and_mid_epoch_warns(tmp
         _freq_run(tmp_path / "c", save_freq=2, callbacks=[_CrashAfter(7)])
     with pytest.warns(UserWarning, match="after batch 2 of epoch 2 .* trained on again"):
         _freq_run(tmp_path / "c", save_freq=2)
+
+
+def test_backup_removes_only_its_own_backups_at_the_end(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    keras.utils.set_random_seed(5)
+    gan = compiled_gan()
+    backup = keras_gan.callbacks.BackupAndRestore(str(folder))
+    gan.fit(DATA, batch_size=16, epochs=2, shuffle=False, verbose=0, callbacks=[backup])
+    assert os.listdir(folder) == ["notes.txt"]
+    for save_freq in (0, -2, 1.5, False):
+        with pytest.raises(ValueError, match=f"Received: save_freq={save_freq}"):
+            keras_gan.callbacks.BackupAndRestore(str(folder), save_freq=save_freq)
+    with pytest.raises(ValueError, match="must be a folder"):
+        keras_gan.callbacks.BackupAndRestore(str(folder / "notes.txt"))
 
 
 def test_no_readable_backup_is_an_error_naming_each(tmp_path):

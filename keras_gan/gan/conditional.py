@@ -59,6 +59,16 @@ class ConditionalGAN(GAN):
             ema_half_life=ema_half_life,
             **kwargs,
         )
+        for name, net in (("generator", self.generator), ("discriminator", self.discriminator)):
+            for layer in net._flatten_layers():
+                if isinstance(layer, keras.layers.Embedding) and layer.input_dim < self.num_classes:
+                    raise ValueError(
+                        f"The {name} embeds at most {layer.input_dim} labels (its Embedding "
+                        f"{layer.name!r}), fewer than num_classes: labels from "
+                        f"{layer.input_dim} on would index past its table. Build the "
+                        f"networks for {self.num_classes} classes, or pass the number they take. "
+                        f"Received: num_classes={self.num_classes}"
+                    )
 
     def _unpack(self, data):
         real, labels, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -36,6 +36,16 @@ def _unbuilt(net):
     return net is not None and not net.built
 
 
+def _metric_list(metrics):
+    """`compile(metrics=...)` as a list: one metric (an instance or a name)
+    is a list of one."""
+    if metrics is None:
+        return []
+    if isinstance(metrics, (str, dict, keras.metrics.Metric)) or not hasattr(metrics, "__iter__"):
+        return [metrics]
+    return list(metrics)
+
+
 @_names.register
 class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.Model):
     """A generative adversarial network trained with `compile` and `fit`.
@@ -206,23 +216,59 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
             steps_per_execution: as `keras.Model.compile`.
             run_eagerly: as `keras.Model.compile`.
         """
-        self.loss_fn = losses_module.get(loss)
-        self.d_steps = _checks.integer(d_steps, "d_steps")
-        self.g_steps = _checks.integer(g_steps, "g_steps")
-        self.d_constraint = constraints_module.get(d_constraint)
-        self.d_penalties = penalties_module.get_list(d_penalty)
-        if self.loss_fn.expects_logits and _checks.ends_in_sigmoid(self.discriminator):
+        # Every argument is resolved and checked before any is set: a compile
+        # that raises leaves the GAN as it was (and its train function with it).
+        loss_fn = losses_module.get(loss)
+        d_steps = _checks.integer(d_steps, "d_steps")
+        g_steps = _checks.integer(g_steps, "g_steps")
+        d_constraint = constraints_module.get(d_constraint)
+        d_penalties = penalties_module.get_list(d_penalty)
+        if loss_fn.expects_logits and _checks.ends_in_sigmoid(self.discriminator):
             raise ValueError(
-                f"The discriminator ends in a sigmoid, but the {self.loss_fn.name!r} "
+                f"The discriminator ends in a sigmoid, but the {loss_fn.name!r} "
                 "loss takes unbounded scores (logits) and applies any sigmoid "
                 "itself. Remove the sigmoid from the discriminator's output layer. "
                 f"Received: output layer={_checks.output_layers(self.discriminator)[0].name!r}"
             )
-        if (
-            isinstance(self.loss_fn, losses_module.Wasserstein)
-            and self.d_constraint is None
-            and not self.d_penalties
-        ):
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(
+                "`jit_compile` must be True, False or 'auto'. "
+                f"Received: jit_compile={jit_compile!r}"
+            )
+        if not isinstance(run_eagerly, (bool, np.bool_)):
+            raise ValueError(
+                f"`run_eagerly` must be True or False. Received: run_eagerly={run_eagerly!r}"
+            )
+        steps_per_execution = _checks.integer(steps_per_execution, "steps_per_execution")
+        if jit_compile is True and d_penalties and not backend.JIT_DOUBLE_BACKWARD:
+            raise ValueError(
+                f"jit_compile=True cannot compile the penalties {d_penalties} on the "
+                f"{backend.BACKEND} backend: its compiler does not support the double "
+                "backward pass that input-gradient penalties need. Use "
+                "jit_compile=False (or 'auto'). "
+                f"Received: jit_compile={jit_compile!r}"
+            )
+        pack = self._checked_pack(pack)
+        if self._build_networks(pack):
+            self._checked_pack(pack)  # again, now that the shapes are known
+        top_k = losses_module.TopK.get(top_k)
+        augment = augment_module.get(augment)
+        d_optimizer = optimizers.prepare(d_optimizer, "d_optimizer")
+        g_optimizer = optimizers.prepare(g_optimizer, "g_optimizer")
+        if d_optimizer is g_optimizer:
+            raise ValueError(
+                "The discriminator and the generator need two optimizer objects "
+                "(each keeps its own slots). Received the same object twice: "
+                f"{d_optimizer!r}"
+            )
+        eval_metrics = [metrics_module.get(m) for m in _metric_list(metrics)]
+        sample_shape = _checks.model_shape(self.generator)
+        if sample_shape is not None:
+            for metric in eval_metrics:
+                if hasattr(metric, "build_for_samples"):
+                    metric.build_for_samples(sample_shape)
+        unbounded = d_constraint is None and not d_penalties
+        if isinstance(loss_fn, losses_module.Wasserstein) and unbounded:
             warnings.warn(
                 "loss='wasserstein' with neither `d_constraint` nor `d_penalty`: the "
                 "critic is not Lipschitz-controlled and its scores can grow without "
@@ -230,43 +276,22 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 "keras_gan.penalties.GradientPenalty(10.0).",
                 stacklevel=2,
             )
-        if jit_compile is True and self.d_penalties and not backend.JIT_DOUBLE_BACKWARD:
-            raise ValueError(
-                f"jit_compile=True cannot compile the penalties {self.d_penalties} on the "
-                f"{backend.BACKEND} backend: its compiler does not support the double "
-                "backward pass that input-gradient penalties need. Use "
-                "jit_compile=False (or 'auto'). "
-                f"Received: jit_compile={jit_compile!r}"
-            )
-        self.pack = self._checked_pack(pack)
-        if self._build_networks():
-            self._checked_pack(pack)  # again, now that the shapes are known
-        self.top_k = losses_module.TopK.get(top_k)
-        augment = augment_module.get(augment)
+
+        self.loss_fn, self.d_steps, self.g_steps = loss_fn, d_steps, g_steps
+        self.d_constraint, self.d_penalties = d_constraint, d_penalties
+        self.pack, self.top_k = pack, top_k
         if self.augment is not None and augment is not self.augment:
             # No longer tracked: its state leaves the model (deleting the
             # attribute alone leaves it among the model's layers).
             self._tracker.untrack(self.augment)
             del self.augment
         self.augment = augment
-        self.d_optimizer = optimizers.prepare(d_optimizer, "d_optimizer")
-        self.g_optimizer = optimizers.prepare(g_optimizer, "g_optimizer")
-        if self.d_optimizer is self.g_optimizer:
-            raise ValueError(
-                "The discriminator and the generator need two optimizer objects "
-                "(each keeps its own slots). Received the same object twice: "
-                f"{self.d_optimizer!r}"
-            )
+        self.d_optimizer, self.g_optimizer = d_optimizer, g_optimizer
         probe = ops.zeros((1,))
         self._tracks_accuracy = self.loss_fn.discriminator_accuracy(probe, probe) is not None
         self.penalty_names = tuple(p.name for p in self.d_penalties)
         self.logs_tracker = RunningMeans(self._log_names())
-        self.eval_metrics = [metrics_module.get(m) for m in (metrics or [])]
-        sample_shape = _checks.model_shape(self.generator)
-        if sample_shape is not None:
-            for metric in self.eval_metrics:
-                if hasattr(metric, "build_for_samples"):
-                    metric.build_for_samples(sample_shape)
+        self.eval_metrics = eval_metrics
         super().compile(
             optimizer=None,
             loss=None,
@@ -317,7 +342,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 )
         return pack
 
-    def _build_networks(self):
+    def _build_networks(self, pack):
         """Builds a network that is not built yet (a subclassed model, or a
         `Sequential` without an `Input`, given with `latent_dim=`): the
         generator on a few latent vectors of zeros, the discriminator on what
@@ -328,7 +353,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         average = self.ema_generator
         if self.generator.built and self.discriminator.built and not _unbuilt(average):
             return False
-        n = 4 * self.pack
+        n = 4 * pack
         cond = self._build_condition(n)
         what = "generator"
         try:
@@ -339,7 +364,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 average.set_weights(self.generator.get_weights())
             if not self.discriminator.built:
                 what = "discriminator"
-                self._discriminate(step.pack(fake, self.pack), cond, training=False)
+                self._discriminate(step.pack(fake, pack), cond, training=False)
         except Exception as error:
             raise ValueError(
                 f"The {what} is not built yet, and building it failed: `compile` calls the "

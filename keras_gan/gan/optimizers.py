@@ -7,7 +7,13 @@ import keras
 def prepare(optimizer, name):
     """`optimizer` (an instance or a name) as the GAN trains with it: wrapped
     in a `LossScaleOptimizer` under the `"mixed_float16"` policy."""
-    optimizer = keras.optimizers.get(optimizer)
+    try:
+        optimizer = keras.optimizers.get(optimizer)
+    except ValueError as error:  # Keras' message names no argument
+        raise ValueError(
+            f"`{name}` must be a keras.optimizers.Optimizer or the name of one (such as "
+            f"'adam'). Received: {name}={optimizer!r} ({error})"
+        ) from error
     if optimizer is None:
         raise ValueError(f"`{name}` is required. Received: {name}=None")
     if keras.config.dtype_policy().name == "mixed_float16" and not isinstance(

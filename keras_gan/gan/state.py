@@ -71,7 +71,7 @@ class SavedState:
             ):  # Keras' own errors name the path the user gave
                 return super().save(filepath, overwrite=overwrite, zipped=zipped, **kwargs)
             if zipped is False:  # a folder
-                with _files.atomic_folder(filepath) as temporary:
+                with _files.atomic_folder(filepath, holds="config.json") as temporary:
                     super().save(temporary, overwrite=True, zipped=False, **kwargs)
                 return None
             with _files.atomic_path(filepath) as temporary:

@@ -55,10 +55,12 @@ def serialize(metric):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a metric from `serialize`'s output."""
-    return keras.saving.deserialize_keras_object(
+    return _names.deserialize(
         config,
-        module_objects={cls.__name__: cls for cls in _METRICS.values()},
-        custom_objects=custom_objects,
+        {cls.__name__: cls for cls in _METRICS.values()},
+        custom_objects,
+        keras.metrics.Metric,
+        "a metric",
     )
 
 
@@ -67,6 +69,14 @@ def get(identifier):
     `"density_coverage"`, `"inception_score"`: on the samples themselves; or
     a class name, `"FrechetDistance"`), a config dict or an instance."""
     if isinstance(identifier, keras.metrics.Metric):
+        if type(identifier).__module__.startswith("keras."):
+            raise ValueError(
+                "A GAN's evaluation metric is updated with (real, generated) batches; "
+                "Keras' own metrics take (y_true, y_pred) and would score nothing "
+                "meaningful. Use keras_gan.metrics (or a Metric of your own whose "
+                "update_state takes real and generated samples). "
+                f"Received: metric={identifier.name!r} ({type(identifier).__name__})"
+            )
         return identifier
     if isinstance(identifier, dict):
         return deserialize(identifier)

@@ -1,0 +1,113 @@
+"""Bad input at the public entry points: an error naming the argument and
+the value received, raised before anything changes (found by an audit of
+the library against its contract; each case here was accepted silently,
+left the GAN half-configured, or raised a bare error deep in Keras)."""
+
+import keras
+import numpy as np
+import pytest
+
+import keras_gan
+from keras_gan import cli, models
+
+DATA = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+
+
+def mlp_gan(**kwargs):
+    keras.utils.set_random_seed(0)
+    return keras_gan.GAN(models.mlp_generator(4, 2), models.mlp_discriminator(2), seed=0, **kwargs)
+
+
+def adam():
+    return keras.optimizers.Adam(1e-3)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"d_optimizer": "adamx"}, "Received: d_optimizer='adamx'"),
+        ({"metrics": ["nope"]}, "Received: metric='nope'"),
+        ({"metrics": [keras.metrics.BinaryAccuracy()]}, "Keras' own metrics"),
+        ({"steps_per_execution": -1}, "Received: steps_per_execution=-1"),
+        ({"steps_per_execution": 2.5}, "Received: steps_per_execution=2.5"),
+        ({"jit_compile": "yes"}, "Received: jit_compile='yes'"),
+        ({"run_eagerly": "no"}, "Received: run_eagerly='no'"),
+        ({"d_constraint": keras_gan.constraints.WeightClip}, "an instance, not its class"),
+        ({"d_constraint": "foo"}, "Received: d_constraint='foo'"),
+        ({"loss": {"class_name": "Foo", "config": {}}}, "Could not rebuild a GAN loss"),
+    ],
+)
+def test_a_compile_that_raises_leaves_the_gan_as_it_was(bad, message):
+    gan = mlp_gan()
+    d_opt, g_opt = adam(), adam()
+    gan.compile(d_opt, g_opt)
+    gan.fit(DATA, batch_size=16, epochs=1, verbose=0)
+    arguments = {"d_optimizer": adam(), "g_optimizer": adam(), "loss": "wasserstein"}
+    arguments["d_constraint"] = "weight_clip"
+    arguments.update(bad)
+    with pytest.raises(ValueError, match=message):
+        gan.compile(**arguments)
+    # Nothing of the failed compile was set: the first compile still holds.
+    assert gan.d_optimizer is d_opt and gan.g_optimizer is g_opt
+    assert type(gan.loss_fn).__name__ == "NonSaturating" and gan.d_constraint is None
+    history = gan.fit(DATA, batch_size=16, epochs=1, verbose=0)
+    assert np.isfinite(history.history["d_loss"]).all()
+
+
+def test_compile_takes_one_metric_as_a_list_of_one():
+    gan = mlp_gan()
+    for metrics in ("fd", keras_gan.metrics.FrechetDistance()):
+        gan.compile(adam(), adam(), metrics=metrics)
+        assert [m.name for m in gan.eval_metrics] == ["fd"]
+
+
+@pytest.mark.parametrize("module", ["losses", "penalties", "constraints", "metrics", "augment"])
+def test_deserialize_of_an_unknown_class_raises_instead_of_returning_its_name(module):
+    deserialize = getattr(keras_gan, module).deserialize
+    config = {"class_name": "Foo", "config": {}}
+    with pytest.raises(ValueError, match=r"Could not rebuild .*Received: \{'class_name': 'Foo'"):
+        deserialize(config)
+
+
+def test_terminate_on_nan_takes_one_log_name_and_rejects_unknown_ones():
+    assert keras_gan.callbacks.TerminateOnNaN(monitor="d_loss").monitor == ("d_loss",)
+    with pytest.raises(ValueError, match="Received: monitor=5"):
+        keras_gan.callbacks.TerminateOnNaN(monitor=5)
+    gan = mlp_gan()
+    gan.compile(adam(), adam())
+    watcher = keras_gan.callbacks.TerminateOnNaN(monitor=["d_loss", "loss"])
+    with pytest.raises(ValueError, match=r"does not write: \['loss'\]"):
+        gan.fit(DATA, batch_size=16, epochs=1, verbose=0, callbacks=[watcher])
+
+
+def test_a_conditional_gan_with_more_classes_than_its_networks_embed_is_refused():
+    generator = models.mlp_generator(4, 2, num_classes=3)
+    discriminator = models.mlp_discriminator(2, num_classes=3)
+    with pytest.raises(ValueError, match=r"embeds at most 3 labels.*Received: num_classes=5"):
+        keras_gan.ConditionalGAN(generator, discriminator, num_classes=5)
+    keras_gan.ConditionalGAN(generator, discriminator, num_classes=3)  # as built: fine
+
+
+@pytest.mark.parametrize(
+    "recipe, arguments, message",
+    [
+        ("mixture_gan", {"total_steps": 0}, "Received: total_steps=0"),
+        ("mixture_gan", {"total_steps": None}, "Received: total_steps=None"),
+        ("mixture_gan", {"total_steps": 10, "data_scale": 0}, "Received: data_scale=0"),
+        ("mixture_gan", {"total_steps": 10, "learning_rate": "a"}, "Received: learning_rate='a'"),
+        ("image_gan", {"image_shape": (8, 8, 1), "total_steps": 0.5}, "total_steps=0.5"),
+        ("image_gan", {"image_shape": (8, 8, 1), "ema_half_life": -1}, "ema_half_life=-1"),
+    ],
+)
+def test_recipes_name_their_bad_arguments(recipe, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        getattr(keras_gan.recipes, recipe)(**arguments)
+
+
+def test_the_cli_reports_bad_values_without_a_traceback(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["serve", str(tmp_path), "--port", "70000"])
+    assert "a port is 0-65535. Received: '70000'" in capsys.readouterr().err
+    assert cli.main(["serve", str(tmp_path / "missing")]) == 1
+    error = capsys.readouterr().err
+    assert error.startswith("keras-gan serve: error: ") and "Traceback" not in error
