@@ -275,11 +275,45 @@ def _is_sigmoid(activation):
 
 
 def ends_in_sigmoid(model):
-    """Whether a Sequential / Functional model's output layer is a sigmoid
-    (a Dense or Conv with `activation="sigmoid"` or an `Activation` layer)."""
-    for layer in output_layers(model):
-        if isinstance(layer, keras.Model) and ends_in_sigmoid(layer):
-            return True
-        if _is_sigmoid(getattr(layer, "activation", None)):
-            return True
-    return False
+    """Whether a Sequential / Functional model's scores come out of a sigmoid:
+    a layer with `activation="sigmoid"`, an `Activation` layer or
+    `keras.ops.sigmoid`, possibly followed by layers that only reshape or
+    drop out (`Flatten`, `Reshape`, `Dropout`: the classic DCGAN ends in
+    `Dense(1, activation="sigmoid")` then `Flatten`)."""
+    return sigmoid_output(model) is not None
+
+
+def sigmoid_output(model):
+    """The layer (or op) whose sigmoid makes `model`'s scores, or None (see
+    `ends_in_sigmoid`)."""
+    for op in _scoring_ops(model):
+        if isinstance(op, keras.Model):
+            inner = sigmoid_output(op)
+            if inner is not None:
+                return inner
+        elif type(op).__name__ == "Sigmoid" or _is_sigmoid(getattr(op, "activation", None)):
+            return op  # a layer with a sigmoid activation, or keras.ops.sigmoid
+    return None
+
+
+# Layers that move or drop values without changing their range.
+_PASS_THROUGH = (keras.layers.Flatten, keras.layers.Reshape, keras.layers.Dropout)
+
+
+def _scoring_ops(model):
+    """The layers (or ops) that compute `model`'s outputs, looking through
+    pass-through layers."""
+    if isinstance(model, keras.Sequential):
+        layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+        while len(layers) > 1 and isinstance(layers[-1], _PASS_THROUGH):
+            layers.pop()
+        return layers[-1:]
+    found = []
+    for out in keras.tree.flatten(getattr(model, "outputs", None) or []):
+        history = getattr(out, "_keras_history", None)
+        while history is not None and isinstance(history[0], _PASS_THROUGH):
+            inputs = history[0]._inbound_nodes[history[1]].input_tensors
+            history = getattr(inputs[0], "_keras_history", None) if inputs else None
+        if history is not None:
+            found.append(history[0])
+    return found

@@ -574,10 +574,19 @@ def test_error_generator_output_shape():
         fit_once(generator, discriminator, real_batch())
 
 
-@pytest.mark.parametrize("style", ["dense", "activation_layer", "functional"])
+@pytest.mark.parametrize(
+    "style", ["dense", "activation_layer", "functional", "then_flatten", "ops_sigmoid"]
+)
 def test_error_sigmoid_discriminator(style):
     generator, _ = tiny_models()
-    if style == "dense":
+    inputs = keras.Input((2,))
+    if style == "then_flatten":  # the classic DCGAN ending
+        discriminator = keras.Sequential(
+            [inputs, layers.Dense(1, activation="sigmoid", name="p"), layers.Flatten()]
+        )
+    elif style == "ops_sigmoid":
+        discriminator = keras.Model(inputs, keras.ops.sigmoid(layers.Dense(1)(inputs)))
+    elif style == "dense":
         discriminator = keras.Sequential(
             [keras.Input((2,)), layers.Dense(4), layers.Dense(1, activation="sigmoid")]
         )
@@ -586,11 +595,15 @@ def test_error_sigmoid_discriminator(style):
             [keras.Input((2,)), layers.Dense(1), layers.Activation("sigmoid")]
         )
     else:
-        inputs = keras.Input((2,))
         discriminator = keras.Model(inputs, layers.Dense(1, activation="sigmoid")(inputs))
     gan = keras_gan.GAN(generator, discriminator)
-    with pytest.raises(ValueError, match="ends in a sigmoid.*'minimax'"):
+    with pytest.raises(ValueError, match="ends in a sigmoid.*'minimax'") as error:
         gan.compile("adam", "adam", loss="minimax")
+    if style == "then_flatten":
+        assert "Received: output layer='p'" in str(error.value)
+    # Layers that only reshape the scores are no sigmoid.
+    plain = keras.Sequential([keras.Input((2,)), layers.Dense(1), layers.Flatten()])
+    keras_gan.GAN(generator, plain).compile("adam", "adam", loss="minimax")
 
 
 def test_error_unknown_loss_lists_known_ones():
@@ -648,9 +661,30 @@ def warnings_as_errors():
 
 
 def nan_data():
+    """Batches of 8 whose second is all NaN, from a generator (a numpy
+    array holding NaN is refused before training)."""
     x = real_batch().repeat(4, axis=0)
-    x[8:] = np.nan  # the second batch of 8 is all NaN
-    return x
+    x[8:] = np.nan
+
+    def batches():
+        while True:
+            for i in range(0, len(x), 8):
+                yield (x[i : i + 8],)
+
+    return batches()
+
+
+def test_samples_holding_nan_are_refused_before_any_step():
+    generator, discriminator = tiny_models()
+    gan = keras_gan.GAN(generator, discriminator, seed=0)
+    gan.compile("adam", "adam")
+    before = [np.array(w) for w in gan.weights]
+    x = real_batch().repeat(4, axis=0)
+    x[9, 1] = np.nan
+    with pytest.raises(ValueError, match=r"first at index \(9, 1\). Received: x\[9, 1\]=nan"):
+        gan.fit(x, batch_size=8, epochs=1, verbose=0)
+    for a, b in zip(before, gan.weights, strict=True):
+        np.testing.assert_array_equal(a, np.array(b))
 
 
 def test_keras_terminate_on_nan_stops_and_names_the_loss(capsys):
@@ -659,7 +693,7 @@ def test_keras_terminate_on_nan_stops_and_names_the_loss(capsys):
     gan.compile("adam", "adam")
     history = gan.fit(
         nan_data(),
-        batch_size=8,
+        steps_per_epoch=4,
         epochs=3,
         shuffle=False,
         verbose=0,
@@ -677,7 +711,7 @@ def test_terminate_on_nan_can_raise():
     with pytest.raises(RuntimeError, match="d_loss is not finite.*d_loss=nan"):
         gan.fit(
             nan_data(),
-            batch_size=8,
+            steps_per_epoch=4,
             epochs=1,
             shuffle=False,
             verbose=0,

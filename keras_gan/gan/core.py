@@ -228,7 +228,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 f"The discriminator ends in a sigmoid, but the {loss_fn.name!r} "
                 "loss takes unbounded scores (logits) and applies any sigmoid "
                 "itself. Remove the sigmoid from the discriminator's output layer. "
-                f"Received: output layer={_checks.output_layers(self.discriminator)[0].name!r}"
+                f"Received: output layer={_checks.sigmoid_output(self.discriminator).name!r}"
             )
         if jit_compile not in (True, False, "auto"):
             raise ValueError(

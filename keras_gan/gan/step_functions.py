@@ -3,8 +3,9 @@ backend's train function, remade when a network's `trainable` flag changed,
 with the host-side batch checks the backend needs; and `fit`'s callbacks."""
 
 import keras
+import numpy as np
 
-from keras_gan import backend
+from keras_gan import _checks, backend
 from keras_gan.callbacks import SampleGrid, TerminateOnNaN
 from keras_gan.data import ArrayDataset
 
@@ -88,11 +89,19 @@ class StepFunctions:
         Training data from `keras_gan.data.from_numpy` on JAX and PyTorch (an
         `ArrayDataset`) is told each epoch's number, so a run resumed at
         epoch k (`BackupAndRestore`, `initial_epoch=k`) draws epoch k's
-        order, as the uninterrupted run did."""
+        order, as the uninterrupted run did.
+
+        Samples given as a numpy array are checked for NaN and infinity
+        first (one pass over them): a GAN trained on them need not show it
+        before its weights are NaN. Other sources (`tf.data`, generators)
+        are read as they come; `keras_gan.data.from_numpy` checks its
+        arrays, and `TerminateOnNaN` stops a run whose losses go NaN."""
         if not isinstance(callbacks, keras.callbacks.CallbackList):
             callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
             SampleGrid.link_tensorboard(callbacks)
             x = args[0] if args else kwargs.get("x")
+            if isinstance(x, np.ndarray):  # in memory: one pass, before any step
+                _checks.finite_samples(x, "x")
             if isinstance(x, ArrayDataset) and not x.repeats:
                 callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
         return super().fit(*args, callbacks=callbacks, **kwargs)
