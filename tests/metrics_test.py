@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -289,3 +290,25 @@ def test_get_serialize_deserialize():
         metrics.get("fid")
     gan = toy_gan("fd")
     assert isinstance(gan.eval_metrics[0], metrics.FrechetDistance)
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        metrics.FrechetDistance,
+        metrics.KernelInceptionDistance,
+        metrics.PrecisionRecall,
+        metrics.DensityCoverage,
+    ],
+)
+def test_a_score_of_too_few_samples_is_nan_not_a_perfect_score(metric):
+    """Before any update, or from one sample (FD, KID), or from no more
+    samples than neighbours (k = 5 by default), the score is undefined."""
+    m = metric()
+    values = lambda: [float(v) for v in keras.tree.flatten(m.result())]  # noqa: E731
+    assert all(np.isnan(values()))
+    x = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    m.update_state(x[:1], x[1:2])
+    assert all(np.isnan(values()))
+    m.update_state(x[2:20], x[20:40])
+    assert all(np.isfinite(values()))

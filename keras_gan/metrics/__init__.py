@@ -8,7 +8,10 @@ so `evaluate` and `fit(validation_data=...)` log them (`fd`, `val_fd`, ...):
 (`precision`, `recall`), `DensityCoverage` (`density`, `coverage`) and
 `InceptionScore`. `features` is any `keras.Model` from samples to feature
 vectors (`keras_gan.metrics.features`); `None` uses the samples themselves,
-flattened.
+flattened. A score its samples cannot define is NaN: before any update,
+from fewer than two samples a side (FD, KID), or from no more samples than
+neighbours `k` (precision / recall, density / coverage), rather than a
+distance of 0 or a precision of 1 that would read as perfect.
 
 The benchmark protocols built on them (`digits_scores`, `digits_baselines`,
 `mixture_scores`) are in `keras_gan.evaluation`.

@@ -69,7 +69,15 @@ class FeatureMetric(keras.metrics.Metric):
             self._build(_checks.static_size(shape))
 
     def _zero(self):
-        return ops.convert_to_tensor(0.0, self.dtype)
+        """The result before any update: NaN, undefined (0 would read as a
+        perfect distance)."""
+        return ops.convert_to_tensor(float("nan"), self.dtype)
+
+    def _where_enough(self, enough, value):
+        """`value` where `enough` samples were seen to define it, else NaN
+        (a score of one sample, or of no more samples than neighbours, is no
+        score: a distance of 0 or a precision of 1 from it would mislead)."""
+        return ops.where(enough, value, self._zero())
 
     def _build_state(self, dim):
         raise NotImplementedError

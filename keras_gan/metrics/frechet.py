@@ -95,7 +95,9 @@ class FrechetDistance(FeatureMetric):
         root_r = _sqrt_psd(cov_r)
         cross = _sqrt_psd(ops.matmul(ops.matmul(root_r, cov_g), root_r))
         diff = mu_r - mu_g
-        return ops.sum(diff * diff) + ops.trace(cov_r) + ops.trace(cov_g) - 2.0 * ops.trace(cross)
+        value = ops.sum(diff * diff) + ops.trace(cov_r) + ops.trace(cov_g) - 2.0 * ops.trace(cross)
+        counts = [self._stats[side][0] for side in ("real", "fake")]
+        return self._where_enough((counts[0] >= 2) & (counts[1] >= 2), value)
 
     def reset_state(self):
         for variables in (self._stats or {}).values():

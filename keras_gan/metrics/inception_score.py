@@ -59,7 +59,7 @@ class InceptionScore(FeatureMetric):
         marginal = p_sum / n
         tiny = float(np.finfo(self.dtype).tiny)
         entropy_of_marginal = -ops.sum(marginal * ops.log(ops.maximum(marginal, tiny)))
-        return ops.exp(p_log_p / n + entropy_of_marginal)
+        return self._where_enough(count >= 1, ops.exp(p_log_p / n + entropy_of_marginal))
 
     def reset_state(self):
         for v in self._sums or ():

@@ -44,4 +44,5 @@ class KernelInceptionDistance(BufferedFeatureMetric):
             return (ops.sum(k) - ops.trace(k)) / (size * (size - 1.0))
 
         cross = ops.sum(self._kernel(x, y) * wx[:, None] * wy[None, :]) / (m * n)
-        return within(x, wx, m) + within(y, wy, n) - 2.0 * cross
+        value = within(x, wx, m) + within(y, wy, n) - 2.0 * cross
+        return self._where_enough((ops.sum(wx) >= 2) & (ops.sum(wy) >= 2), value)

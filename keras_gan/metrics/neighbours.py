@@ -54,6 +54,11 @@ class _NeighbourMetric(BufferedFeatureMetric):
             values = [self._zero()] * len(self.log_names)
         return {name + suffix: value for name, value in zip(self.log_names, values, strict=True)}
 
+    def _enough(self, real_mask, fake_mask):
+        """More samples on each side than neighbours: with k or fewer, every
+        radius is infinite and every sample is inside."""
+        return (ops.sum(real_mask) > self.k) & (ops.sum(fake_mask) > self.k)
+
     def get_config(self):
         config = super().get_config()
         config["k"] = self.k
@@ -92,9 +97,10 @@ class PrecisionRecall(_NeighbourMetric):
         fake_to_real = _distances(fake, real)  # (n_fake, n_real)
         in_real = (fake_to_real <= real_radii[None, :]) & (real_mask[None, :] > 0)
         in_fake = (ops.transpose(fake_to_real) <= fake_radii[None, :]) & (fake_mask[None, :] > 0)
+        enough = self._enough(real_mask, fake_mask)
         return self._logs(
-            _masked_mean(ops.any(in_real, axis=1), fake_mask),
-            _masked_mean(ops.any(in_fake, axis=1), real_mask),
+            self._where_enough(enough, _masked_mean(ops.any(in_real, axis=1), fake_mask)),
+            self._where_enough(enough, _masked_mean(ops.any(in_fake, axis=1), real_mask)),
         )
 
 
@@ -128,7 +134,8 @@ class DensityCoverage(_NeighbourMetric):
         inside = ops.cast(_distances(fake, real) <= radii[None, :], self.dtype)  # (M, N)
         inside = inside * fake_mask[:, None] * real_mask[None, :]
         m = ops.maximum(ops.sum(fake_mask), 1.0)
+        enough = self._enough(real_mask, fake_mask)
         return self._logs(
-            ops.sum(inside) / (self.k * m),
-            _masked_mean(ops.max(inside, axis=0) > 0, real_mask),
+            self._where_enough(enough, ops.sum(inside) / (self.k * m)),
+            self._where_enough(enough, _masked_mean(ops.max(inside, axis=0) > 0, real_mask)),
         )
