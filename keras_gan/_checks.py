@@ -71,11 +71,15 @@ def integer(value, name, minimum=1):
     return int(value)
 
 
-def seed(value):
-    """A numpy integer seed (`np.int64(3)`, an element of `np.arange`) as
-    the `int` that Keras' random functions take; anything else as it is,
-    for Keras to check."""
-    return int(value) if isinstance(value, np.integer) else value
+def seed(value, name="seed"):
+    """A seed as the `int` that Keras' random functions take (numpy integers
+    included), checked to be a non-negative 64-bit integer; `None` and
+    Keras objects (a `SeedGenerator`) as they are, for Keras to use."""
+    if value is None or not isinstance(value, (numbers.Number, str, bytes)):
+        return value
+    if not _is_integer(value, 0) or value >= 2**63 or isinstance(value, float):
+        raise ValueError(f"`{name}` must be an integer in [0, 2**63). Received: {name}={value!r}")
+    return int(value)
 
 
 def finite_samples(x, name="x"):

@@ -182,10 +182,26 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
         self, directory, every=1, num_samples=64, seed=0, labels=None, value_range=(-1.0, 1.0)
     ):
         super().__init__()
-        self.directory = str(directory)
+        if not isinstance(directory, (str, os.PathLike)):
+            raise ValueError(
+                f"`directory` must be a folder path. Received: directory={directory!r}"
+            )
+        self.directory = os.fspath(directory)
+        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
+            raise ValueError(
+                "`directory` must be a folder (made if missing); this is a file. "
+                f"Received: directory={self.directory!r}"
+            )
         self.every = _checks.integer(every, "every")
         self.num_samples = _checks.integer(num_samples, "num_samples")
-        self.seed = seed
+        self.seed = _checks.seed(seed)
+        if labels is not None and (
+            isinstance(labels, (str, bytes)) or not hasattr(labels, "__len__")
+        ):
+            raise ValueError(
+                "`labels` must be a sequence of class labels, one per sample (or None). "
+                f"Received: labels={labels!r}"
+            )
         self.labels = labels
         self.value_range = value_range
         self.paths = []

@@ -111,3 +111,24 @@ def test_the_cli_reports_bad_values_without_a_traceback(tmp_path, capsys):
     assert cli.main(["serve", str(tmp_path / "missing")]) == 1
     error = capsys.readouterr().err
     assert error.startswith("keras-gan serve: error: ") and "Traceback" not in error
+
+
+@pytest.mark.parametrize("seed", [True, 2**70, -1, 1.5, "a"])
+def test_seeds_are_non_negative_64_bit_integers(seed):
+    with pytest.raises(ValueError, match=r"\[0, 2\*\*63\). Received: seed="):
+        keras_gan.GAN(models.mlp_generator(4, 2), models.mlp_discriminator(2), seed=seed)
+    with pytest.raises(ValueError, match="Received: seed="):
+        mlp_gan().generate(2, seed=seed)
+    with pytest.raises(ValueError, match="Received: seed="):
+        keras_gan.callbacks.SampleGrid("grid", seed=seed)
+    assert mlp_gan().generate(2, seed=np.int32(3)).shape == (2, 2)
+
+
+def test_sample_grid_checks_its_folder_and_labels_when_made(tmp_path):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match="this is a file"):
+        keras_gan.callbacks.SampleGrid(tmp_path / "file")
+    with pytest.raises(ValueError, match="Received: directory=None"):
+        keras_gan.callbacks.SampleGrid(None)
+    with pytest.raises(ValueError, match="Received: labels=7"):
+        keras_gan.callbacks.SampleGrid(tmp_path / "grid", labels=7)
