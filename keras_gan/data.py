@@ -28,7 +28,7 @@ def grid_modes(values=(-4.0, -2.0, 0.0, 2.0, 4.0)):
 def _mixture(centers, n, std, seed):
     n = _checks.integer(n, "n")
     std = _checks.number(std, "std")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_checks.seed(seed))
     which = rng.integers(0, len(centers), size=n)
     points = centers[which] + std * rng.standard_normal((n, centers.shape[1]))
     return points.astype("float32")
@@ -143,8 +143,12 @@ def stacked_digits(n, part="gan", seed=0):
         `(images, modes)`: float32 `(n, 8, 8, 3)` in [-1, 1] and int32
         `(n,)`, the mode `100 * label_0 + 10 * label_1 + label_2`.
     """
-    images, labels = digits_split(seed=0)[part]
-    picks = np.random.default_rng(seed).integers(0, len(images), size=(n, 3))
+    parts = digits_split(seed=0)
+    if part not in parts:
+        raise ValueError(f"`part` must be one of {sorted(parts)}. Received: part={part!r}")
+    images, labels = parts[part]
+    n = _checks.integer(n, "n")
+    picks = np.random.default_rng(_checks.seed(seed)).integers(0, len(images), size=(n, 3))
     stacked = np.concatenate([images[picks[:, k]] for k in range(3)], axis=-1)
     modes = (labels[picks] * np.array([100, 10, 1])).sum(axis=1).astype("int32")
     return stacked.astype("float32"), modes
@@ -195,13 +199,28 @@ def from_numpy(
         raise ValueError(
             f"`x` must have a batch axis and a sample shape. Received: x.shape={x.shape}"
         )
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
+        raise ValueError(f"`x` must hold real numbers. Received: x.dtype={x.dtype}")
+    if len(x) == 0:
+        raise ValueError(f"`x` holds no samples. Received: x.shape={x.shape}")
+    seed = _checks.seed(seed)
     if np.issubdtype(x.dtype, np.floating):
         x = _checks.finite_samples(x.astype("float32"))
     if y is not None:
         y = np.asarray(y)
+        if y.ndim != 1:
+            raise ValueError(
+                "`y` must be one integer class label per sample (shape (n,)). "
+                f"Received: y.shape={y.shape}"
+            )
         if len(y) != len(x):
             raise ValueError(
                 f"`x` and `y` must have the same length. Received: len(x)={len(x)}, len(y)={len(y)}"
+            )
+        if not np.issubdtype(y.dtype, np.integer):
+            raise ValueError(
+                "`y` must be one integer class label per sample (shape (n,)). Received: "
+                f"y.shape={y.shape}, y.dtype={y.dtype}"
             )
     batch_size = _checks.integer(batch_size, "batch_size")
     if drop_remainder and len(x) < batch_size:

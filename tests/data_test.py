@@ -261,3 +261,20 @@ def test_a_resumed_fit_draws_the_orders_of_the_uninterrupted_one():
     for epoch in (2, 3):
         np.testing.assert_array_equal(resumed[epoch], whole[epoch])
     assert not np.array_equal(whole[0], whole[1])
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda: data.from_numpy(np.zeros((0, 2), "float32"), drop_remainder=False), "no samples"),
+        (lambda: data.from_numpy(np.array([["a", "b"]] * 8), batch_size=4), "real numbers"),
+        (lambda: data.from_numpy(np.zeros((8, 2)), y=np.full(8, 0.5), batch_size=4), "y.dtype"),
+        (lambda: data.from_numpy(np.zeros((8, 2)), y=np.eye(8), batch_size=4), "y.shape=.8, 8."),
+        (lambda: data.from_numpy(np.zeros((8, 2)), batch_size=4, seed="a"), "seed='a'"),
+        (lambda: data.ring(10, seed=-1), "seed=-1"),
+        (lambda: data.stacked_digits(10, part="test"), "Received: part='test'"),
+    ],
+)
+def test_data_functions_name_their_bad_arguments(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
