@@ -259,37 +259,18 @@ def same_sample_shape(fake, real):
         )
 
 
-def output_layers(model):
-    """The layers that make `model`'s outputs (Sequential or Functional)."""
-    if isinstance(model, keras.Sequential):
-        return model.layers[-1:]
-    outputs = getattr(model, "outputs", None) or []
-    layers = []
-    for out in keras.tree.flatten(outputs):
-        history = getattr(out, "_keras_history", None)
-        if history is not None:
-            layers.append(history[0])
-    return layers
-
-
 def _is_sigmoid(activation):
     return activation is keras.activations.sigmoid or (
         getattr(activation, "__name__", None) == "sigmoid"
     )
 
 
-def ends_in_sigmoid(model):
-    """Whether a Sequential / Functional model's scores come out of a sigmoid:
-    a layer with `activation="sigmoid"`, an `Activation` layer or
-    `keras.ops.sigmoid`, possibly followed by layers that only reshape or
-    drop out (`Flatten`, `Reshape`, `Dropout`: the classic DCGAN ends in
-    `Dense(1, activation="sigmoid")` then `Flatten`)."""
-    return sigmoid_output(model) is not None
-
-
 def sigmoid_output(model):
-    """The layer (or op) whose sigmoid makes `model`'s scores, or None (see
-    `ends_in_sigmoid`)."""
+    """The layer (or op) whose sigmoid makes a Sequential / Functional
+    model's scores, or None: a layer with `activation="sigmoid"`, an
+    `Activation` layer or `keras.ops.sigmoid`, possibly followed by layers
+    that only reshape or drop out (`Flatten`, `Reshape`, `Dropout`: the
+    classic DCGAN ends in `Dense(1, activation="sigmoid")` then `Flatten`)."""
     for op in _scoring_ops(model):
         if isinstance(op, keras.Model):
             inner = sigmoid_output(op)

@@ -182,16 +182,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
         self, directory, every=1, num_samples=64, seed=0, labels=None, value_range=(-1.0, 1.0)
     ):
         super().__init__()
-        if not isinstance(directory, (str, os.PathLike)):
-            raise ValueError(
-                f"`directory` must be a folder path. Received: directory={directory!r}"
-            )
-        self.directory = os.fspath(directory)
-        if os.path.exists(self.directory) and not os.path.isdir(self.directory):
-            raise ValueError(
-                "`directory` must be a folder (made if missing); this is a file. "
-                f"Received: directory={self.directory!r}"
-            )
+        self.directory = _folder(directory, "directory")
         self.every = _checks.integer(every, "every")
         self.num_samples = _checks.integer(num_samples, "num_samples")
         self.seed = _checks.seed(seed)
@@ -461,12 +452,7 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         if save_freq != "epoch":
             save_freq = _checks.integer(save_freq, "save_freq")
             self.save_freq = save_freq
-        self.backup_dir = os.fspath(backup_dir)
-        if os.path.exists(self.backup_dir) and not os.path.isdir(self.backup_dir):
-            raise ValueError(
-                "`backup_dir` must be a folder (made if missing); this is a file. "
-                f"Received: backup_dir={self.backup_dir!r}"
-            )
+        self.backup_dir = _folder(backup_dir, "backup_dir")
         self.restored_from = None
 
     def get_config(self):
@@ -532,11 +518,11 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         with open(os.path.join(folder, _METADATA)) as f:
             metadata = json.load(f)
         recorded = metadata.get("weights_sha256")
-        if recorded is not None and _sha256(weights) != recorded:
+        found = None if recorded is None else _sha256(weights)
+        if found != recorded:
             raise ValueError(
                 f"the weights file {weights} is not the one written: its SHA-256 differs "
-                f"from the one recorded with it. Received: {_sha256(weights)}, "
-                f"recorded {recorded}"
+                f"from the one recorded with it. Received: {found}, recorded {recorded}"
             )
         self.model.load_weights(weights)
         epoch, batch = int(metadata["epoch"]), int(metadata.get("batch", 0))
@@ -600,6 +586,20 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
                 shutil.rmtree(os.path.join(self.backup_dir, entry), ignore_errors=True)
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)  # only if nothing else is left
+
+
+def _folder(path, name):
+    """`path` as a string: the path of a folder the callback makes if
+    missing, never a file."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"`{name}` must be a folder path. Received: {name}={path!r}")
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"`{name}` must be a folder (made if missing); this is a file. "
+            f"Received: {name}={path!r}"
+        )
+    return path
 
 
 def _sha256(path):

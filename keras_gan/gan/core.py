@@ -223,12 +223,13 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         g_steps = _checks.integer(g_steps, "g_steps")
         d_constraint = constraints_module.get(d_constraint)
         d_penalties = penalties_module.get_list(d_penalty)
-        if loss_fn.expects_logits and _checks.ends_in_sigmoid(self.discriminator):
+        sigmoid = _checks.sigmoid_output(self.discriminator) if loss_fn.expects_logits else None
+        if sigmoid is not None:
             raise ValueError(
                 f"The discriminator ends in a sigmoid, but the {loss_fn.name!r} "
                 "loss takes unbounded scores (logits) and applies any sigmoid "
                 "itself. Remove the sigmoid from the discriminator's output layer. "
-                f"Received: output layer={_checks.sigmoid_output(self.discriminator).name!r}"
+                f"Received: output layer={sigmoid.name!r}"
             )
         if jit_compile not in (True, False, "auto"):
             raise ValueError(

@@ -68,7 +68,7 @@ class FeatureMetric(keras.metrics.Metric):
         if _checks.static_size(shape):
             self._build(_checks.static_size(shape))
 
-    def _zero(self):
+    def _undefined(self):
         """The result before any update: NaN, undefined (0 would read as a
         perfect distance)."""
         return ops.convert_to_tensor(float("nan"), self.dtype)
@@ -77,7 +77,7 @@ class FeatureMetric(keras.metrics.Metric):
         """`value` where `enough` samples were seen to define it, else NaN
         (a score of one sample, or of no more samples than neighbours, is no
         score: a distance of 0 or a precision of 1 from it would mislead)."""
-        return ops.where(enough, value, self._zero())
+        return ops.where(enough, value, self._undefined())
 
     def _build_state(self, dim):
         raise NotImplementedError

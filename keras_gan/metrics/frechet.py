@@ -89,7 +89,7 @@ class FrechetDistance(FeatureMetric):
 
     def result(self):
         if not self.state_built:
-            return self._zero()
+            return self._undefined()
         mu_r, cov_r = self._moments("real")
         mu_g, cov_g = self._moments("fake")
         root_r = _sqrt_psd(cov_r)

@@ -53,7 +53,7 @@ class InceptionScore(FeatureMetric):
 
     def result(self):
         if not self.state_built:
-            return self._zero()
+            return self._undefined()
         count, p_sum, p_log_p = self._sums
         n = ops.maximum(count, 1.0)
         marginal = p_sum / n

@@ -35,7 +35,7 @@ class KernelInceptionDistance(BufferedFeatureMetric):
 
     def result(self):
         if not self.state_built:
-            return self._zero()
+            return self._undefined()
         (x, wx), (y, wy) = (self._filled(side) for side in ("real", "fake"))
         m, n = (ops.maximum(ops.sum(w), 2.0) for w in (wx, wy))
 

@@ -51,7 +51,7 @@ class _NeighbourMetric(BufferedFeatureMetric):
     def _logs(self, *values):
         suffix = f"_{self.tag}" if self.tag else ""
         if not self.state_built:
-            values = [self._zero()] * len(self.log_names)
+            values = [self._undefined()] * len(self.log_names)
         return {name + suffix: value for name, value in zip(self.log_names, values, strict=True)}
 
     def _enough(self, real_mask, fake_mask):
