@@ -6,6 +6,7 @@ corrupt file gets an error that names the problem (Keras' own says "File not
 found" for a truncated archive), and never a half-loaded model.
 """
 
+import json
 import os
 import zipfile
 
@@ -34,11 +35,30 @@ def check_archive(path):
                     f"Not a complete .keras archive: it lacks {missing}. Received: path={path!r}"
                 )
             bad = archive.testzip()
+            if bad is None:
+                for name in ("config.json", "metadata.json"):
+                    _check_json(archive, name, path)
     except zipfile.BadZipFile as err:
         raise ValueError(f"Corrupt .keras archive ({err}). Received: path={path!r}") from err
     if bad is not None:
         raise ValueError(
             f"Corrupt .keras archive: {bad!r} fails its checksum. Received: path={path!r}"
+        )
+
+
+def _check_json(archive, name, path):
+    """Raises naming `name` unless it holds a JSON object (a config edited by
+    hand, or written by something else, fails deep in Keras otherwise)."""
+    try:
+        value = json.loads(archive.read(name).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(
+            f"Corrupt .keras archive: its {name} is not valid JSON ({err}). Received: path={path!r}"
+        ) from err
+    if not isinstance(value, dict):
+        raise ValueError(
+            f"Corrupt .keras archive: its {name} holds a {type(value).__name__}, not a "
+            f"JSON object. Received: path={path!r}"
         )
 
 

@@ -132,3 +132,101 @@ def test_sample_grid_checks_its_folder_and_labels_when_made(tmp_path):
         keras_gan.callbacks.SampleGrid(None)
     with pytest.raises(ValueError, match="Received: labels=7"):
         keras_gan.callbacks.SampleGrid(tmp_path / "grid", labels=7)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: keras_gan.metrics.PrecisionRecall(k=1.7), "Received: k=1.7"),
+        (lambda: keras_gan.metrics.DensityCoverage(k=0), "Received: k=0"),
+        (lambda: keras_gan.metrics.KernelInceptionDistance(max_samples="a"), "max_samples='a'"),
+        (lambda: keras_gan.metrics.KernelInceptionDistance(max_samples=1), "max_samples=1"),
+        (lambda: keras_gan.metrics.FrechetDistance(feature_dim=2.5), "feature_dim=2.5"),
+    ],
+)
+def test_metric_sizes_are_integers_not_truncated_fractions(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def packed_gan():
+    keras.utils.set_random_seed(0)
+    gan = keras_gan.GAN(models.mlp_generator(4, 2), models.mlp_discriminator(2, pack=3), seed=0)
+    gan.compile(adam(), adam(), pack=3)
+    return gan
+
+
+def test_packing_refuses_numpy_batches_that_are_not_whole_packs_before_training():
+    gan = packed_gan()
+    before = [np.array(v) for v in gan.weights]
+    message = r"give a batch of 10.*Received: batch_size=30, len\(x\)=100"
+    with pytest.raises(ValueError, match=message):
+        gan.fit(np.concatenate([DATA, DATA])[:100], batch_size=30, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="give a batch of 20"):  # the default batch of 32
+        gan.fit(DATA[:52], epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"16 validation samples.*batch of 7.*split=0.25"):
+        gan.fit(DATA[:64], batch_size=9, validation_split=0.25, epochs=1, verbose=0)
+    for weight, value in zip(gan.weights, before, strict=True):  # not a step taken
+        np.testing.assert_array_equal(np.array(weight), value)
+    gan.fit(DATA[:60], batch_size=30, epochs=1, verbose=0)  # whole packs: trains
+
+
+def test_packing_names_a_short_batch_of_a_dataset():
+    # A dataset's last batch is known short only when it comes: on TensorFlow
+    # the step's batch size is unknown when traced (checked in the graph).
+    data = keras_gan.data.from_numpy(DATA[:50], batch_size=12, drop_remainder=False, seed=0)
+    with pytest.raises(Exception, match="With pack=3, the batch size must be a multiple of 3"):
+        packed_gan().fit(data, epochs=1, verbose=0)
+
+
+def test_boolean_labels_are_refused_not_read_as_classes_0_and_1():
+    gan = keras_gan.ConditionalGAN(
+        models.mlp_generator(4, 2, num_classes=2),
+        models.mlp_discriminator(2, num_classes=2),
+        num_classes=2,
+        seed=0,
+    )
+    gan.compile(adam(), adam())
+    labels = np.arange(64) % 2 == 0
+    with pytest.raises(
+        ValueError, match="booleans need a cast first. Received: labels of dtype bool"
+    ):
+        gan.fit(DATA, labels, batch_size=16, epochs=1, verbose=0)
+    gan.fit(DATA, labels.astype("int32"), batch_size=16, epochs=1, verbose=0)
+
+
+def test_a_callable_latent_distribution_is_checked_when_the_gan_is_made():
+    def nets():
+        return models.mlp_generator(4, 2), models.mlp_discriminator(2)
+
+    def no_seed(shape):
+        return keras.ops.zeros(shape)
+
+    with pytest.raises(ValueError, match=r"seed=0 raised TypeError.*no_seed"):
+        keras_gan.GAN(*nets(), latent_distribution=no_seed)
+    with pytest.raises(ValueError, match=r"returned shape \(4,\) and dtype float32"):
+        keras_gan.GAN(*nets(), latent_distribution=lambda shape, seed: keras.ops.zeros((4,)))
+    with pytest.raises(ValueError, match=r"shape \(2, 4\) and dtype int32"):
+        keras_gan.GAN(
+            *nets(), latent_distribution=lambda shape, seed: keras.ops.zeros(shape, "int32")
+        )
+    gan = keras_gan.GAN(
+        *nets(), latent_distribution=lambda s, seed: keras.random.normal(s, seed=seed)
+    )
+    assert gan.generate(3, seed=1).shape == (3, 2)
+
+
+def test_a_keras_file_whose_config_is_not_json_is_named(tmp_path):
+    import zipfile
+
+    gan = mlp_gan()
+    gan.compile(adam(), adam())
+    path = tmp_path / "run.keras"
+    gan.save(path)
+    broken = tmp_path / "broken.keras"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, b"{not json" if item.filename == "config.json" else data)
+    with pytest.raises(ValueError, match=r"its config.json is not valid JSON.*broken.keras"):
+        keras_gan.saving.load_model(broken)

@@ -22,6 +22,9 @@ functions, and everything above this package is written in `keras.ops`:
 - `check_batch_labels(labels, num_classes)`: the same check on a batch
   before the step (`GAN._checked_batch`): on the host on JAX, in the graph
   around an XLA-compiled step on TensorFlow.
+- `batch_multiple_checked(samples, size, message)`: `samples`, checked in
+  the graph on TensorFlow to come in a batch whose size, unknown when the
+  step is traced, is a multiple of `size` (the other backends know it).
 - `replicas()`: `(replica id, number of replicas)` under data parallelism,
   `(0, 1)` otherwise.
 - `replica_sum(x)`: `x` summed over the replicas (an all-reduce under a
@@ -81,6 +84,7 @@ process_local_state = _impl.process_local_state
 make_train_function = _impl.make_train_function
 check_labels = _impl.check_labels
 check_batch_labels = _impl.check_batch_labels
+batch_multiple_checked = _impl.batch_multiple_checked
 guard_step_function = _impl.guard_step_function
 logs_for_reduction = _impl.logs_for_reduction
 mean_float32 = _impl.mean_float32

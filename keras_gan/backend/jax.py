@@ -260,6 +260,7 @@ def process_local_state(model):
 
 make_train_function = common.keras_train_function
 logs_for_reduction = common.unchanged_logs
+batch_multiple_checked = common.static_batch_checked
 mean_float32 = common.mean_float32
 no_grad = common.gradients_unrecorded
 global_rng_state = common.no_global_rng_state

@@ -85,6 +85,16 @@ def check_labels(labels, num_classes):
 check_batch_labels = check_labels
 
 
+def batch_multiple_checked(samples, size, message):
+    """`samples` after an in-graph check that their batch size, unknown when
+    the step is traced (a `tf.data` batch with a remainder), is a multiple
+    of `size`: the packing's reshape fails with a bare error otherwise."""
+    batch = tf.shape(samples)[0]
+    check = tf.debugging.Assert(tf.equal(batch % size, 0), [message, batch])
+    with tf.control_dependencies([check]):
+        return tf.identity(samples)
+
+
 def run_train_step(model, step_fn, data):
     """TensorFlow's `Model.train_step(data)` is stateful: call through."""
     return step_fn(data)

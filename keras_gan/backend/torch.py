@@ -87,6 +87,7 @@ process_local_state = common.state_in_place
 make_train_function = common.keras_train_function
 guard_step_function = common.unguarded_step_function
 logs_for_reduction = common.unchanged_logs
+batch_multiple_checked = common.static_batch_checked
 
 
 def no_grad():

@@ -82,6 +82,14 @@ class ConditionalGAN(GAN):
             shape = tuple(labels.shape)
         except ValueError:  # a TensorFlow shape of unknown rank
             shape = ()
+        dtype = keras.backend.standardize_dtype(labels.dtype)
+        if dtype == "bool" or not (
+            keras.backend.is_int_dtype(dtype) or keras.backend.is_float_dtype(dtype)
+        ):  # booleans would pass as classes 0 and 1
+            raise ValueError(
+                "A ConditionalGAN's labels are integer class indices; booleans need a cast "
+                f"first. Received: labels of dtype {dtype}"
+            )
         if len(shape) > 2 or (len(shape) == 2 and shape[1] not in (1, None)):
             raise ValueError(
                 "A ConditionalGAN's labels are integer class indices of shape (batch,) "

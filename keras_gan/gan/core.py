@@ -124,6 +124,8 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
         self.generator = generator
         self.discriminator = discriminator
         self.latent_dim = self._resolve_latent_dim(generator, latent_dim)
+        if callable(latent_distribution):
+            self._check_latent_callable(latent_distribution, self.latent_dim)
         self.latent_distribution = latent_distribution
         self.seed = seed = _checks.seed(seed)
         self.seed_generator = keras.random.SeedGenerator(seed, name="latent_seed")
@@ -142,6 +144,29 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
             self.enable_ema(_checks.number(ema_half_life, "ema_half_life", inclusive=False))
         if generator.built and discriminator.built:
             self.built = True
+
+    @staticmethod
+    def _check_latent_callable(distribution, latent_dim):
+        """Draws 2 vectors from a callable `latent_distribution` (with a fixed
+        integer seed: the GAN's seed generator does not move), so a wrong
+        signature, shape or dtype is named here rather than in the first step."""
+        shape = (2, latent_dim)
+        try:
+            z = distribution(shape, 0)
+            got = tuple(z.shape)
+            dtype = keras.backend.standardize_dtype(z.dtype)
+        except Exception as err:
+            raise ValueError(
+                "`latent_distribution` must be a callable `(shape, seed) -> tensor`: "
+                f"calling it with shape={shape} and seed=0 raised {type(err).__name__}: "
+                f"{err}. Received: latent_distribution={distribution!r}"
+            ) from err
+        if got != shape or not keras.backend.is_float_dtype(dtype):
+            raise ValueError(
+                "`latent_distribution` must return float latent vectors of the shape it is "
+                f"given: called with shape={shape}, it returned shape {got} and dtype "
+                f"{dtype}. Received: latent_distribution={distribution!r}"
+            )
 
     @staticmethod
     def _resolve_latent_dim(generator, latent_dim):

@@ -30,11 +30,12 @@ def pack(samples, size):
     if size == 1:
         return samples
     batch, rest = ops.shape(samples)[0], tuple(samples.shape[1:])
-    if isinstance(batch, int) and batch % size:
-        raise ValueError(
-            f"With pack={size}, the batch size must be a multiple of {size}. "
-            f"Received: a batch of {batch}"
-        )
+    message = f"With pack={size}, the batch size must be a multiple of {size}. Received: a batch of"
+    if isinstance(batch, int):
+        if batch % size:
+            raise ValueError(f"{message} {batch}")
+    else:  # known only when the step runs (TensorFlow)
+        samples = backend.batch_multiple_checked(samples, size, message)
     grouped = ops.reshape(samples, (-1, size) + rest)
     order = (0, *range(2, len(rest) + 1), 1, len(rest) + 1)  # the pack axis beside the last
     grouped = ops.transpose(grouped, order)

@@ -2,6 +2,8 @@
 backend's train function, remade when a network's `trainable` flag changed,
 with the host-side batch checks the backend needs; and `fit`'s callbacks."""
 
+import math
+
 import keras
 import numpy as np
 
@@ -102,9 +104,38 @@ class StepFunctions:
             x = args[0] if args else kwargs.get("x")
             if isinstance(x, np.ndarray):  # in memory: one pass, before any step
                 _checks.finite_samples(x, "x")
+                self._check_packed_batches(len(x), kwargs)
             if isinstance(x, ArrayDataset) and not x.repeats:
                 callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
         return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def _check_packed_batches(self, count, fit_kwargs):
+        """With `compile(pack=m)`, raises before training when `count` samples
+        in memory, in `fit`'s batches, would leave a batch that is not a
+        whole number of packs (the last one, short), in training or in the
+        validation that `validation_split` holds out."""
+        size = getattr(self, "pack", 1)
+        if size == 1:
+            return
+        batch_size = fit_kwargs.get("batch_size") or 32  # Keras' default
+        split = fit_kwargs.get("validation_split") or 0.0
+        train = int(math.floor(count * (1.0 - split)))  # as Keras splits
+        parts = [("training", train, batch_size)]
+        if split:
+            parts.append(
+                ("validation", count - train, fit_kwargs.get("validation_batch_size") or batch_size)
+            )
+        for what, n, batch in parts:
+            short = sorted(b for b in {min(batch, n), n % batch} - {0} if b % size)
+            if short:
+                raise ValueError(
+                    f"With pack={size}, every batch must hold a whole number of packs of "
+                    f"{size}: {n} {what} samples in batches of {batch} give a batch of "
+                    f"{short[0]}. Pass a batch size that is a multiple of {size} and "
+                    "samples that fill it (or `keras_gan.data.from_numpy(..., "
+                    f"drop_remainder=True)`). Received: batch_size={batch_size}, "
+                    f"len(x)={count}" + (f", validation_split={split}" if split else "")
+                )
 
 
 class _DataEpoch(keras.callbacks.Callback):

@@ -37,6 +37,8 @@ class FeatureMetric(keras.metrics.Metric):
         self.tag = None if features is None else _features.tag_of(features)
         super().__init__(name=name or self.default_log_name(), dtype=stats_dtype(), **kwargs)
         self.features = features
+        if feature_dim is not None:
+            feature_dim = _checks.integer(feature_dim, "feature_dim")
         self.feature_dim = feature_dim or (
             None if features is None else _checks.static_size(_checks.model_shape(features))
         )
@@ -135,9 +137,7 @@ class BufferedFeatureMetric(FeatureMetric):
     from a shuffled dataset make them a random sample), so memory is fixed."""
 
     def __init__(self, features=None, feature_dim=None, max_samples=1000, name=None, **kwargs):
-        if int(max_samples) < 2:
-            raise ValueError(f"`max_samples` must be >= 2. Received: max_samples={max_samples}")
-        self.max_samples = int(max_samples)
+        self.max_samples = _checks.integer(max_samples, "max_samples", minimum=2)
         self._buffers = None
         super().__init__(features=features, feature_dim=feature_dim, name=name, **kwargs)
 

@@ -25,6 +25,8 @@ import os
 
 import keras
 
+from keras_gan import _checks
+
 _BUILDERS = {}  # builder name -> (function, tag metrics append to their log names)
 
 
@@ -107,16 +109,17 @@ def inception_v3(weights="imagenet", input_shape=(299, 299, 3), resize_to=299):
         A `keras.Model` named `"keras_inception"`; metrics built on it log
         as `fid_keras_inception`, `kid_keras_inception`, and so on.
     """
-    resize_to = int(resize_to)
+    resize_to = _checks.integer(resize_to, "resize_to")
     if resize_to < 75:
         raise ValueError(
             f"InceptionV3 needs inputs of at least 75x75. Received: resize_to={resize_to}"
         )
-    input_shape = tuple(int(d) for d in input_shape)
+    given = input_shape
+    input_shape = _checks.integers(input_shape, "input_shape")
     if len(input_shape) != 3 or input_shape[-1] not in (1, 3):
         raise ValueError(
             "`input_shape` must be (height, width, 1 or 3 channels). "
-            f"Received: input_shape={input_shape}"
+            f"Received: input_shape={given!r}"
         )
     file_weights = weights not in (None, "imagenet")
     if file_weights and not os.path.exists(weights):

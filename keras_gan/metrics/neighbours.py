@@ -4,7 +4,7 @@ et al. 2019) and density / coverage (Naeem et al. 2020)."""
 import numpy as np
 from keras import ops
 
-from keras_gan import _names
+from keras_gan import _checks, _names
 from keras_gan.metrics.base import BufferedFeatureMetric
 
 
@@ -43,9 +43,7 @@ class _NeighbourMetric(BufferedFeatureMetric):
         self, features=None, feature_dim=None, max_samples=1000, k=None, name=None, **kwargs
     ):
         k = self.default_k if k is None else k
-        if int(k) < 1:
-            raise ValueError(f"`k` must be >= 1. Received: k={k}")
-        self.k = int(k)
+        self.k = _checks.integer(k, "k")
         super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
 
     def _logs(self, *values):
