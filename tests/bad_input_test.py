@@ -230,3 +230,28 @@ def test_a_keras_file_whose_config_is_not_json_is_named(tmp_path):
             target.writestr(item, b"{not json" if item.filename == "config.json" else data)
     with pytest.raises(ValueError, match=r"its config.json is not valid JSON.*broken.keras"):
         keras_gan.saving.load_model(broken)
+
+
+def test_two_metrics_that_would_log_under_one_name_are_refused():
+    metrics = keras_gan.metrics
+    for clash, log in [
+        ([metrics.FrechetDistance(), "fd"], "'fd'"),
+        ([metrics.PrecisionRecall(), metrics.PrecisionRecall(k=5)], "'precision'"),
+        ([metrics.FrechetDistance(name="d_loss")], "'d_loss' \\(the GAN's own log"),
+    ]:
+        with pytest.raises(ValueError, match=f"would be logged as {log}.*own `name=`"):
+            mlp_gan().compile(adam(), adam(), metrics=clash)
+
+
+def test_a_named_two_valued_metric_logs_under_its_name():
+    metrics = keras_gan.metrics
+    gan = mlp_gan()
+    chosen = [
+        metrics.PrecisionRecall(name="raw"),
+        "precision_recall",
+        metrics.DensityCoverage(name="dc"),
+    ]
+    gan.compile(adam(), adam(), metrics=chosen)
+    logs = gan.evaluate(DATA, batch_size=32, verbose=0, return_dict=True)
+    for name in ("raw_precision", "raw_recall", "precision", "recall", "dc_density", "dc_coverage"):
+        assert np.isfinite(logs[name]), (name, logs)

@@ -46,6 +46,27 @@ def _metric_list(metrics):
     return list(metrics)
 
 
+# What `evaluate` logs besides the metrics (the training-only penalties and
+# `augment_p` are left out of evaluation).
+_EVALUATION_LOGS = ("d_loss", "g_loss", "d_real", "d_fake", "d_accuracy")
+
+
+def _check_metric_logs(metrics):
+    """Raises when two metrics, or a metric and the GAN's own logs, would
+    write the same log name: `evaluate` would keep only one of the values."""
+    owners = dict.fromkeys(_EVALUATION_LOGS, "the GAN's own log")
+    for metric in metrics:
+        written = metric.written_logs() if hasattr(metric, "written_logs") else (metric.name,)
+        for log in written:
+            if log in owners:
+                raise ValueError(
+                    f"Two evaluation values would be logged as {log!r} ({owners[log]} and "
+                    f"{type(metric).__name__}), and one would be lost: give each metric its "
+                    f"own `name=`. Received: metrics named {[m.name for m in metrics]}"
+                )
+            owners[log] = f"{type(metric).__name__} {metric.name!r}"
+
+
 @_names.register
 class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.Model):
     """A generative adversarial network trained with `compile` and `fit`.
@@ -288,6 +309,7 @@ class GAN(step.AlternatingStep, GeneratorEMA, SavedState, StepFunctions, keras.M
                 f"{d_optimizer!r}"
             )
         eval_metrics = [metrics_module.get(m) for m in _metric_list(metrics)]
+        _check_metric_logs(eval_metrics)
         sample_shape = _checks.model_shape(self.generator)
         if sample_shape is not None:
             for metric in eval_metrics:

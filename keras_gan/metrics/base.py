@@ -49,6 +49,11 @@ class FeatureMetric(keras.metrics.Metric):
     def default_log_name(self):
         return self.base_name + (f"_{self.tag}" if self.tag else "")
 
+    def written_logs(self):
+        """The names `GAN.evaluate` logs this metric's result under: its name
+        (two-valued metrics write two)."""
+        return (self.name,)
+
     def _build(self, dim):
         self.feature_dim = int(dim)
         self._build_state(self.feature_dim)

@@ -46,11 +46,20 @@ class _NeighbourMetric(BufferedFeatureMetric):
         self.k = _checks.integer(k, "k")
         super().__init__(features, feature_dim, max_samples, name=name, **kwargs)
 
-    def _logs(self, *values):
+    def written_logs(self):
+        """The log names of `result()`: `log_names`, tagged like the metric's
+        default name, or each after the metric's `name` when one was given
+        (`PrecisionRecall(name="raw")`: `raw_precision`, `raw_recall`), so
+        two such metrics in one `compile` log apart."""
+        if self.name != self.default_log_name():
+            return tuple(f"{self.name}_{name}" for name in self.log_names)
         suffix = f"_{self.tag}" if self.tag else ""
+        return tuple(name + suffix for name in self.log_names)
+
+    def _logs(self, *values):
         if not self.state_built:
             values = [self._undefined()] * len(self.log_names)
-        return {name + suffix: value for name, value in zip(self.log_names, values, strict=True)}
+        return dict(zip(self.written_logs(), values, strict=True))
 
     def _enough(self, real_mask, fake_mask):
         """More samples on each side than neighbours: with k or fewer, every
@@ -79,7 +88,9 @@ class PrecisionRecall(_NeighbourMetric):
         feature_dim: feature size when it cannot be inferred.
         max_samples: points kept per side.
         k: the neighbour that sets the radii (default 3, the paper's).
-        name: metric name (the logs are `precision` and `recall`).
+        name: metric name. The logs are `precision` and `recall` (tagged as
+            above), or `<name>_precision` and `<name>_recall` when a name
+            is given.
     """
 
     default_k = 3
@@ -117,7 +128,9 @@ class DensityCoverage(_NeighbourMetric):
         feature_dim: feature size when it cannot be inferred.
         max_samples: points kept per side.
         k: the neighbour that sets the radii (default 5, the paper's).
-        name: metric name (the logs are `density` and `coverage`).
+        name: metric name. The logs are `density` and `coverage` (tagged as
+            above), or `<name>_density` and `<name>_coverage` when a name is
+            given.
     """
 
     default_k = 5
