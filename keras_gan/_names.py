@@ -1,6 +1,7 @@
 """Names shared by the packages: the Keras-serialization package and the
 lookup key of their `get` functions."""
 
+import copy
 import re
 
 import keras
@@ -27,8 +28,10 @@ def deserialize(config, module_objects, custom_objects, kind, what):
     """`keras.saving.deserialize_keras_object(config)`, checked to be an
     instance of `kind`: Keras returns an unknown class's name (a string)
     rather than raising, which would fail far from here."""
+    # A copy: Keras consumes a functional model's config in place (a metric's
+    # `features`), so the same config could not be deserialized twice.
     obj = keras.saving.deserialize_keras_object(
-        config, module_objects=module_objects, custom_objects=custom_objects
+        copy.deepcopy(config), module_objects=module_objects, custom_objects=custom_objects
     )
     if not isinstance(obj, kind):
         raise ValueError(

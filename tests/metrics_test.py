@@ -288,6 +288,14 @@ def test_get_serialize_deserialize():
     assert restored.max_samples == 50
     with pytest.raises(ValueError, match="Received: metric='fid'"):
         metrics.get("fid")
+    # A config with a functional model as `features` rebuilds twice (Keras
+    # consumes such a config in place; deserialize works on a copy).
+    inputs = keras.Input((2,))
+    config = metrics.serialize(
+        metrics.FrechetDistance(keras.Model(inputs, keras.layers.Dense(3)(inputs)), name="f")
+    )
+    for _ in range(2):
+        assert metrics.deserialize(config).feature_dim == 3
     gan = toy_gan("fd")
     assert isinstance(gan.eval_metrics[0], metrics.FrechetDistance)
 
