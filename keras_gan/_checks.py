@@ -135,6 +135,25 @@ def fraction(value, name):
     return as_float
 
 
+def value_range(value, name="value_range"):
+    """`value` as a `(low, high)` pair of finite floats with low < high (the
+    range of image data, mapped to black..white)."""
+    ok = not isinstance(value, (str, bytes)) and hasattr(value, "__len__") and len(value) == 2
+    if ok:
+        try:
+            low, high = (number(v, name, minimum=-math.inf) for v in value)
+        except ValueError:
+            ok = False
+        else:
+            ok = low < high
+    if not ok:
+        raise ValueError(
+            f"`{name}` must be a pair (low, high) of finite numbers with low < high, such as "
+            f"(-1.0, 1.0). Received: {name}={value!r}"
+        )
+    return low, high
+
+
 # ---------------------------------------------------------------- labels
 # The one rule for class labels, wherever they come from (a training batch,
 # `generate`, an exported signature, an HTTP request): integer-valued class

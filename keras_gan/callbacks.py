@@ -68,6 +68,11 @@ class TerminateOnNaN(_Configurable, keras.callbacks.TerminateOnNaN):
                 "`monitor` must be a log name or a list of them, such as ['d_loss']. "
                 f"Received: monitor={monitor!r}"
             )
+        if monitor is not None and not tuple(monitor):
+            raise ValueError(
+                "`monitor` must name at least one log (None: the GAN's losses and "
+                f"penalties). Received: monitor={monitor!r}"
+            )
         self.monitor = tuple(monitor) if monitor is not None else None
         self.bad_log = None
 
@@ -148,6 +153,11 @@ class GeneratorEMA(_Configurable, keras.callbacks.Callback):
     def set_model(self, model):
         # Runs before fit builds its train function, so the update is traced in.
         super().set_model(model)
+        if not hasattr(model, "enable_ema"):
+            raise TypeError(
+                "GeneratorEMA averages a keras_gan GAN's generator; this model has none. "
+                f"Received: a {type(model).__name__} named {model.name!r}"
+            )
         model.enable_ema(self.half_life_images)
 
 
@@ -194,7 +204,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
                 f"Received: labels={labels!r}"
             )
         self.labels = labels
-        self.value_range = value_range
+        self.value_range = _checks.value_range(value_range)
         self.paths = []
         self.tensorboard = None  # set by GAN.fit when a TensorBoard callback is present
 
@@ -206,7 +216,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
             "num_samples": self.num_samples,
             "seed": self.seed,
             "labels": np.asarray(labels).tolist() if labels is not None else None,
-            "value_range": list(self.value_range) if self.value_range is not None else None,
+            "value_range": list(self.value_range),
         }
 
     @staticmethod
@@ -297,6 +307,11 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
         verbose=True,
     ):
         super().__init__()
+        if best_monitor is not None and not isinstance(best_monitor, str):
+            raise ValueError(
+                "`best_monitor` must be a log name, such as 'val_fd'. "
+                f"Received: best_monitor={best_monitor!r}"
+            )
         if best_monitor is not None and mode not in ("min", "max"):
             raise ValueError(
                 "With `best_monitor`, say whether lower or higher is better: "
@@ -328,6 +343,7 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
         self.best_value = None
         self.best_epoch = None
         self._best_weights = None
+        self._logs_seen = set()
 
     def _report(self, epoch, kind, message):
         self.events.append((epoch, kind, message))
@@ -363,6 +379,8 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
                 f"(now {float(d_loss):.3g}): the discriminator wins outright and the "
                 "generator gets no useful gradient.",
             )
+        if self.best_monitor is not None:
+            self._logs_seen.update(logs)
         if self.best_monitor is not None and self.best_monitor in logs:
             value = float(logs[self.best_monitor])
             better = self.best_value is None or (
@@ -380,6 +398,17 @@ class ConvergenceMonitor(_Configurable, keras.callbacks.Callback):
         return [self.model.generator] + ([ema] if ema is not None else [])
 
     def on_train_end(self, logs=None):
+        if (
+            self.best_monitor is not None
+            and self._logs_seen
+            and (self.best_monitor not in self._logs_seen)
+        ):  # a misspelt name would otherwise keep nothing without a word
+            warnings.warn(
+                f"ConvergenceMonitor was to keep the best generator by "
+                f"{self.best_monitor!r}, which this run never logged, so the last one is "
+                f"kept. Logged: {sorted(self._logs_seen)}",
+                stacklevel=2,
+            )
         if self._best_weights is not None:
             for net, weights in self._best_weights:
                 net.set_weights(weights)

@@ -18,7 +18,7 @@ def main(argv=None):
     )
     demo_parser.add_argument("--out", default="runs/demo", help="output folder")
     demo_parser.add_argument("--quick", action="store_true", help="a few epochs (smoke test)")
-    demo_parser.add_argument("--seed", type=int, default=0)
+    demo_parser.add_argument("--seed", type=_seed, default=0, help="0 to 2**32 - 1")
     export_parser = commands.add_parser(
         "export", help="export saved GANs' generators: RUN.keras OUT [RUN.keras OUT ...]"
     )
@@ -62,10 +62,24 @@ def _port(text):
     return port
 
 
+def _seed(text):
+    """argparse's type for the demo's seed (numpy's legacy seeding takes
+    0 to 2**32 - 1)."""
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = -1
+    if not 0 <= seed < 2**32:
+        raise argparse.ArgumentTypeError(f"a seed is 0 to 2**32 - 1. Received: {text!r}")
+    return seed
+
+
 def _run(args, export_parser):
     if args.command == "demo":
         from keras_gan import demo
 
+        if os.path.exists(args.out) and not os.path.isdir(args.out):
+            raise ValueError(f"--out must be a folder; this is a file. Received: {args.out!r}")
         demo.demo(args.out, quick=args.quick, seed=args.seed)
     elif args.command == "export":
         if len(args.paths) % 2:

@@ -112,6 +112,9 @@ def digits_split(seed=0, image_size=8):
     """
     from sklearn.model_selection import train_test_split
 
+    seed = _checks.seed(seed)
+    if seed is None or seed >= 2**32:  # scikit-learn's random_state range
+        raise ValueError(f"`seed` must be an integer in [0, 2**32). Received: seed={seed!r}")
     images, labels = digits(image_size=image_size)
     sizes = DIGITS_SPLIT_SIZES
     index = np.arange(len(labels))
@@ -144,7 +147,7 @@ def stacked_digits(n, part="gan", seed=0):
         `(n,)`, the mode `100 * label_0 + 10 * label_1 + label_2`.
     """
     parts = digits_split(seed=0)
-    if part not in parts:
+    if not isinstance(part, str) or part not in parts:
         raise ValueError(f"`part` must be one of {sorted(parts)}. Received: part={part!r}")
     images, labels = parts[part]
     n = _checks.integer(n, "n")
@@ -177,7 +180,10 @@ def from_numpy(
         y: optional labels (for `ConditionalGAN`); the dataset then yields
             `(x, y)`.
         batch_size: samples per batch.
-        shuffle: reshuffle every epoch.
+        shuffle: reshuffle every epoch. On TensorFlow the `tf.data` shuffle
+            buffer holds at most 100,000 samples (a copy of each), so `x`
+            beyond that is shuffled within a moving window of 100,000 rather
+            than as a whole; an `ArrayDataset` shuffles all of `x`.
         drop_remainder: drop the last short batch, so every step sees a full
             batch (GAN losses are batch means: a tiny last batch is noisy).
         seed: shuffle seed, for reproducible runs.
@@ -204,6 +210,9 @@ def from_numpy(
     if len(x) == 0:
         raise ValueError(f"`x` holds no samples. Received: x.shape={x.shape}")
     seed = _checks.seed(seed)
+    for name, flag in (("shuffle", shuffle), ("drop_remainder", drop_remainder)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise ValueError(f"`{name}` must be True or False. Received: {name}={flag!r}")
     if np.issubdtype(x.dtype, np.floating):
         x = _checks.finite_samples(x.astype("float32"))
     if y is not None:
@@ -221,6 +230,11 @@ def from_numpy(
             raise ValueError(
                 "`y` must be one integer class label per sample (shape (n,)). Received: "
                 f"y.shape={y.shape}, y.dtype={y.dtype}"
+            )
+        if len(y) and y.min() < 0:
+            raise ValueError(
+                "`y` must hold class labels >= 0 (class indices). "
+                f"Received: y containing {sorted(set(y[y < 0].tolist()))[:10]}"
             )
     batch_size = _checks.integer(batch_size, "batch_size")
     if drop_remainder and len(x) < batch_size:
@@ -419,6 +433,7 @@ def from_tfds(
     tfds = _checks.require("tensorflow_datasets")
 
     batch_size = _checks.integer(batch_size, "batch_size")
+    seed = _checks.seed(seed)
     if image_size is not None:
         image_size = _checks.integer(image_size, "image_size")
     ds, info = tfds.load(name, split=split, with_info=True, data_dir=data_dir)

@@ -21,6 +21,8 @@ def check_archive(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"No such .keras file. Received: path={path!r}")
+    if os.path.isdir(path):
+        raise ValueError(f"A folder, not a .keras file. Received: path={path!r}")
     size = os.path.getsize(path)
     if not zipfile.is_zipfile(path):
         raise ValueError(

@@ -177,7 +177,8 @@ def export_saved(pairs):
         The `out` folders, in order.
     """
     pairs = [(os.fspath(run), os.fspath(out)) for run, out in pairs]
-    for _, out in pairs:  # before any loading: nothing is replaced by mistake
+    for run, out in pairs:  # before any loading: nothing is replaced by mistake
+        saving.check_archive(run)  # here, not only in the subprocess: its error names the file
         _files.check_replaceable(os.path.abspath(out), _SAVED_MODEL)
     if keras.backend.backend() == "tensorflow":
         exported = []

@@ -77,6 +77,7 @@ def build_gan(
     Returns:
         A compiled `keras_gan.GAN` (or `ConditionalGAN`).
     """
+    generator, discriminator, metrics, losses = _checked(generator, discriminator, metrics, losses)
     loss = hp.Choice("loss", list(losses))
     d_lr = hp.Float("d_learning_rate", 1e-5, 1e-2, sampling="log", default=2e-4)
     g_lr = hp.Float("g_learning_rate", 1e-5, 1e-2, sampling="log", default=2e-4)
@@ -102,6 +103,27 @@ def build_gan(
         metrics=[_fresh(m) for m in (metrics or ())],
     )
     return gan
+
+
+def _checked(generator, discriminator, metrics, losses):
+    """The arguments of `build_gan` checked, and a single loss or metric
+    given as one name taken as a list of one."""
+    for name, builder in (("generator", generator), ("discriminator", discriminator)):
+        if isinstance(builder, keras.layers.Layer) or not callable(builder):
+            raise TypeError(
+                f"`{name}` must be a function that returns a fresh network (each trial "
+                f"builds its own). Received: {name}={builder!r}"
+            )
+    if isinstance(losses, str):
+        losses = (losses,)
+    if not losses or not all(isinstance(loss, str) for loss in losses):
+        raise ValueError(
+            "`losses` must be one or more loss names, such as ('non_saturating', 'hinge'). "
+            f"Received: losses={losses!r}"
+        )
+    if isinstance(metrics, (str, dict, keras.metrics.Metric)):
+        metrics = (metrics,)
+    return generator, discriminator, metrics, tuple(losses)
 
 
 def _fresh(metric):

@@ -22,13 +22,16 @@ def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
         A `uint8` array `(H, W)` for grey images or `(H, W, 3)` for colour.
     """
     images = np.asarray(images, dtype=np.float32)
+    given = images.shape
     if images.ndim == 3:
         images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+    if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
         raise ValueError(
-            f"Expected images of shape (n, height, width[, 1 or 3]). Received: shape={images.shape}"
+            "Expected one or more images of shape (n, height, width[, 1 or 3]). "
+            f"Received: shape={given}"
         )
-    low, high = value_range
+    low, high = _checks.value_range(value_range)
+    padding = _checks.integer(padding, "padding", minimum=0)
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
     n, h, w, c = images.shape
     columns = int(np.ceil(np.sqrt(n))) if columns is None else _checks.integer(columns, "columns")
@@ -48,6 +51,7 @@ def save_image_grid(path, images, columns=None, scale=4, value_range=(-1.0, 1.0)
     """Writes `image_grid(images)` to a PNG, each pixel enlarged `scale` times."""
     Image = _checks.require("PIL.Image")
 
+    scale = _checks.integer(scale, "scale")
     grid = image_grid(images, columns=columns, value_range=value_range)
     picture = Image.fromarray(grid)
     if scale > 1:

@@ -159,10 +159,10 @@ def packed_gan():
 def test_packing_refuses_numpy_batches_that_are_not_whole_packs_before_training():
     gan = packed_gan()
     before = [np.array(v) for v in gan.weights]
-    message = r"give a batch of 10.*Received: batch_size=30, len\(x\)=100"
+    message = r"packs of 3 \(pack=3\).*give a batch of 10.*Received: batch_size=30, len\(x\)=100"
     with pytest.raises(ValueError, match=message):
         gan.fit(np.concatenate([DATA, DATA])[:100], batch_size=30, epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="give a batch of 20"):  # the default batch of 32
+    with pytest.raises(ValueError, match="give a batch of 32"):  # the default batch of 32
         gan.fit(DATA[:52], epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"16 validation samples.*batch of 7.*split=0.25"):
         gan.fit(DATA[:64], batch_size=9, validation_split=0.25, epochs=1, verbose=0)
@@ -255,3 +255,95 @@ def test_a_named_two_valued_metric_logs_under_its_name():
     logs = gan.evaluate(DATA, batch_size=32, verbose=0, return_dict=True)
     for name in ("raw_precision", "raw_recall", "precision", "recall", "dc_density", "dc_coverage"):
         assert np.isfinite(logs[name]), (name, logs)
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: keras_gan.data.from_numpy(DATA, shuffle="no"), "Received: shuffle='no'"),
+        (lambda: keras_gan.data.from_numpy(DATA, drop_remainder="x"), "drop_remainder='x'"),
+        (
+            lambda: keras_gan.data.from_numpy(DATA, y=np.arange(64) - 1),
+            r"labels >= 0.*Received: y containing \[-1\]",
+        ),
+        (lambda: keras_gan.data.digits_split(seed=-1), "Received: seed=-1"),
+        (lambda: keras_gan.data.digits_split(seed=2**40), "Received: seed=1099511627776"),
+        (lambda: keras_gan.data.stacked_digits(10, part=["gan"]), r"part=\['gan'\]"),
+        (lambda: keras_gan.visualize.image_grid(np.zeros((0, 8, 8))), r"shape=\(0, 8, 8\)"),
+        (
+            lambda: keras_gan.visualize.image_grid(np.zeros((4, 8, 8)), value_range=(1, 1)),
+            r"low < high.*Received: value_range=\(1, 1\)",
+        ),
+        (
+            lambda: keras_gan.visualize.image_grid(np.zeros((4, 8, 8)), padding=-1),
+            "Received: padding=-1",
+        ),
+        (
+            lambda: keras_gan.visualize.save_image_grid("x.png", np.zeros((4, 8, 8)), scale=2.5),
+            "Received: scale=2.5",
+        ),
+        (lambda: keras_gan.callbacks.SampleGrid("g", value_range=None), "value_range=None"),
+        (lambda: keras_gan.callbacks.TerminateOnNaN(monitor=[]), "Received: monitor=\\[\\]"),
+        (
+            lambda: keras_gan.callbacks.ConvergenceMonitor(best_monitor=5, mode="min"),
+            "Received: best_monitor=5",
+        ),
+    ],
+)
+def test_data_pictures_and_callbacks_name_their_bad_arguments(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_generator_ema_on_a_model_without_a_generator_is_named():
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    with pytest.raises(TypeError, match="Received: a Sequential"):
+        model.fit(
+            DATA,
+            DATA[:, :1],
+            epochs=1,
+            verbose=0,
+            callbacks=[keras_gan.callbacks.GeneratorEMA(100)],
+        )
+
+
+def test_convergence_monitor_warns_when_its_best_monitor_is_never_logged():
+    gan = mlp_gan()
+    gan.compile(adam(), adam())
+    keep = keras_gan.callbacks.ConvergenceMonitor(best_monitor="val_FD", mode="min", verbose=False)
+    with pytest.warns(UserWarning, match=r"'val_FD', which this run never logged"):
+        gan.fit(DATA, batch_size=16, epochs=2, verbose=0, callbacks=[keep])
+
+
+def test_tuning_names_a_network_given_for_its_builder_and_takes_one_loss_name():
+    tuning = pytest.importorskip("keras_gan.tuning")
+    keras_tuner = pytest.importorskip("keras_tuner")
+    hp = keras_tuner.HyperParameters()
+    with pytest.raises(TypeError, match="must be a function that returns a fresh network"):
+        tuning.build_gan(hp, models.mlp_generator(4, 2), lambda: models.mlp_discriminator(2))
+    with pytest.raises(ValueError, match=r"Received: losses=\(\)"):
+        tuning.build_gan(
+            hp, lambda: models.mlp_generator(4, 2), lambda: models.mlp_discriminator(2), losses=()
+        )
+    gan = tuning.build_gan(
+        hp,
+        lambda: models.mlp_generator(4, 2),
+        lambda: models.mlp_discriminator(2),
+        losses="hinge",
+        metrics="fd",
+    )
+    assert type(gan.loss_fn).__name__ == "Hinge" and [m.name for m in gan.eval_metrics] == ["fd"]
+
+
+def test_cli_names_a_bad_demo_seed_and_an_out_that_is_a_file(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--seed", "-1", "--out", str(tmp_path / "new")])
+    assert "a seed is 0 to 2**32 - 1. Received: '-1'" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    (tmp_path / "file").write_text("mine")
+    assert cli.main(["demo", "--out", str(tmp_path / "file")]) == 1
+    assert "--out must be a folder; this is a file" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "mine"
+    assert cli.main(["export", str(tmp_path), str(tmp_path / "out")]) == 1
+    assert "A folder, not a .keras file" in capsys.readouterr().err

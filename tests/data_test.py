@@ -183,6 +183,15 @@ def test_from_tfds_with_mock_data():
     assert set(y.numpy().tolist()) <= set(range(10))
 
 
+def test_tfds_can_prepare_its_own_datasets():
+    # Preparing a built-in dataset (the first `from_tfds("mnist")`) resolves
+    # its builder's code path, which needs `importlib_resources`: a package
+    # tensorflow-datasets 4.9.10 imports without declaring it.
+    import tensorflow_datasets as tfds
+
+    assert tfds.builder_cls("mnist").code_path is not None
+
+
 def test_from_tfds_bad_key():
     import tensorflow_datasets as tfds
 

@@ -89,3 +89,43 @@ def test_self_conditioned_gan_under_two_replicas_equals_one_device():
     out = run_python(SELF_CONDITIONED, env={"KERAS_BACKEND": "tensorflow"})
     assert out["same_clusters"], out
     assert out["max_diff"] < 1e-5, out
+
+
+UNEVEN = r"""
+import json
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+import keras_gan
+from tests.scripts import penalised_toy_gan as build
+
+x = np.random.default_rng(0).normal(size=(64, 2)).astype("float32")
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+with strategy.scope():
+    gan = build()
+errors = []
+for fit in (
+    lambda: gan.fit(keras_gan.data.from_numpy(x, batch_size=5), epochs=1, verbose=0),
+    lambda: gan.fit(x, batch_size=5, epochs=1, verbose=0),
+):
+    try:
+        fit()
+        errors.append(None)
+    except ValueError as error:
+        errors.append(str(error))
+untouched = int(gan.g_optimizer.iterations.numpy()) == 0
+gan.fit(keras_gan.data.from_numpy(x, batch_size=8), epochs=1, verbose=0)
+print("RESULT" + json.dumps({"errors": errors, "untouched": bool(untouched)}))
+"""
+
+
+@pytest.mark.slow
+def test_a_batch_that_does_not_split_evenly_over_the_replicas_is_named_before_training():
+    # Before: a raw AddN InvalidArgumentError ([3,2] != [2,2]) from the step.
+    out = run_python(UNEVEN, env={"KERAS_BACKEND": "tensorflow"})
+    dataset, array = out["errors"]
+    assert "split evenly over the strategy's 2 replicas" in dataset
+    assert "Received: a dataset of batches of 5" in dataset
+    assert "batches of 5 give a batch of 5" in array and "batch_size=5" in array
+    assert out["untouched"]

@@ -104,18 +104,37 @@ class StepFunctions:
             x = args[0] if args else kwargs.get("x")
             if isinstance(x, np.ndarray):  # in memory: one pass, before any step
                 _checks.finite_samples(x, "x")
-                self._check_packed_batches(len(x), kwargs)
+                self._check_batch_sizes(len(x), kwargs)
+            self._check_dataset_batches(x)
             if isinstance(x, ArrayDataset) and not x.repeats:
                 callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
         return super().fit(*args, callbacks=callbacks, **kwargs)
 
-    def _check_packed_batches(self, count, fit_kwargs):
-        """With `compile(pack=m)`, raises before training when `count` samples
-        in memory, in `fit`'s batches, would leave a batch that is not a
-        whole number of packs (the last one, short), in training or in the
-        validation that `validation_split` holds out."""
-        size = getattr(self, "pack", 1)
-        if size == 1:
+    def _replica_count(self):
+        """How many replicas of a tf.distribute strategy split each batch (1
+        without one, and on JAX and PyTorch)."""
+        strategy = getattr(self, "distribute_strategy", None)
+        return getattr(strategy, "num_replicas_in_sync", 1) or 1
+
+    def _batch_rule(self):
+        """`(multiple, why)`: what every batch size must be a multiple of, and
+        the reason in words; `(1, None)` when any size will do."""
+        pack, replicas = getattr(self, "pack", 1), self._replica_count()
+        reasons = []
+        if replicas > 1:
+            reasons.append(f"split evenly over the strategy's {replicas} replicas")
+        if pack > 1:
+            each = " on each replica" if replicas > 1 else ""
+            reasons.append(f"hold a whole number of packs of {pack}{each} (pack={pack})")
+        return pack * replicas, " and ".join(reasons) or None
+
+    def _check_batch_sizes(self, count, fit_kwargs):
+        """Raises before training when `count` samples in memory, in `fit`'s
+        batches, would give a batch that is not a multiple of `_batch_rule`'s
+        (the last one, short), in training or in the validation that
+        `validation_split` holds out."""
+        multiple, why = self._batch_rule()
+        if multiple == 1:
             return
         batch_size = fit_kwargs.get("batch_size") or 32  # Keras' default
         split = fit_kwargs.get("validation_split") or 0.0
@@ -126,16 +145,32 @@ class StepFunctions:
                 ("validation", count - train, fit_kwargs.get("validation_batch_size") or batch_size)
             )
         for what, n, batch in parts:
-            short = sorted(b for b in {min(batch, n), n % batch} - {0} if b % size)
+            short = [b for b in (min(batch, n), n % batch) if b and b % multiple]
             if short:
                 raise ValueError(
-                    f"With pack={size}, every batch must hold a whole number of packs of "
-                    f"{size}: {n} {what} samples in batches of {batch} give a batch of "
-                    f"{short[0]}. Pass a batch size that is a multiple of {size} and "
-                    "samples that fill it (or `keras_gan.data.from_numpy(..., "
-                    f"drop_remainder=True)`). Received: batch_size={batch_size}, "
-                    f"len(x)={count}" + (f", validation_split={split}" if split else "")
+                    f"Every batch must {why}: a multiple of {multiple} samples. {n} {what} "
+                    f"samples in batches of {batch} give a batch of {short[0]}. Pass a batch "
+                    f"size that is a multiple of {multiple} and samples that fill it (or "
+                    "`keras_gan.data.from_numpy(..., drop_remainder=True)`). Received: "
+                    f"batch_size={batch_size}, len(x)={count}"
+                    + (f", validation_split={split}" if split else "")
                 )
+
+    def _check_dataset_batches(self, dataset):
+        """Raises before training when a `tf.data` dataset's static batch size
+        is not a multiple of `_batch_rule`'s (a batch size known only as
+        batches come is checked in the step)."""
+        multiple, why = self._batch_rule()
+        spec = getattr(dataset, "element_spec", None)
+        if multiple == 1 or spec is None:
+            return
+        first = keras.tree.flatten(spec)[0]
+        batch = first.shape[0] if getattr(first, "shape", None) is not None else None
+        if batch is not None and len(first.shape) and batch % multiple:
+            raise ValueError(
+                f"Every batch must {why}: a multiple of {multiple} samples. "
+                f"Received: a dataset of batches of {batch}"
+            )
 
 
 class _DataEpoch(keras.callbacks.Callback):
