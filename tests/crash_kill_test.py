@@ -5,11 +5,12 @@ For each way of writing (Keras' `ModelCheckpoint` of the whole GAN, of its
 weights, and `keras_gan.callbacks.BackupAndRestore`), a training process that
 writes after every batch is killed several times at random moments. A kill
 that lands during a write leaves the writer's temporary file behind (the
-target is replaced only once the new file is complete): at least a third of
-all kills must land so. After each kill, every checkpoint on disk loads and
-training continues from it, and a restarted `fit` with `BackupAndRestore`
-resumes with the weights of the last completed backup, bit for bit: those of
-an uninterrupted run after as many steps.
+target is replaced only once the new file is complete): at least two kills
+of each way must land so (more kills are made, up to 15, until they have).
+After each kill, every checkpoint on disk loads and training continues from
+it, and a restarted `fit` with `BackupAndRestore` resumes with the weights of
+the last completed backup, bit for bit: those of an uninterrupted run after
+as many steps.
 """
 
 import hashlib
@@ -34,6 +35,8 @@ pytestmark = pytest.mark.tensorflow_only(
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 KILLS = 5  # per way of writing: 15 in all (make test time; 7 each before 2026-12-06)
+MID_WRITE = 2  # kills of each way that must land during a write ...
+MAX_KILLS = 15  # ... killing more, up to this many, when the first KILLS fall short
 
 
 def digest(model):
@@ -130,10 +133,15 @@ def test_sigkill_during_frequent_writes_leaves_only_files_that_load(
     mode, tmp_path, reference_digests, zygote
 ):
     kill_trainer.graphs_as_traced()
-    delays = random.Random(f"kill-{mode}").choices([0.1 * k for k in range(1, 16)], k=KILLS)
-    mid_write = 0
-    for i, delay in enumerate(delays):
-        folder = tmp_path / f"kill{i}"
+    draw = random.Random(f"kill-{mode}")
+    mid_write = kills = 0
+    # The share of kills that land mid-write depends on the machine's load
+    # (1 of 5 once, under load): past the first KILLS, more kills are made
+    # until MID_WRITE have landed, so the atomic path is surely exercised.
+    while kills < KILLS or (mid_write < MID_WRITE and kills < MAX_KILLS):
+        delay = draw.choice([0.1 * k for k in range(1, 16)])
+        folder = tmp_path / f"kill{kills}"
+        kills += 1
         folder.mkdir()
         steps = killed_run(zygote, mode, folder, delay)
         target = folder / kill_trainer.FILES[mode]
@@ -166,7 +174,5 @@ def test_sigkill_during_frequent_writes_leaves_only_files_that_load(
             # The next write of the same file clears the dead writer's leftover.
             (gan.save if mode == "checkpoint" else gan.save_weights)(str(target))
             assert _files.partial_leftovers(str(folder)) == []
-    print(f"{mode}: {mid_write} of {KILLS} kills landed during a write")
-    # At least a third of all kills land mid-write: each mode contributes at
-    # least a third of its own (rounded up), so the 21 kills give at least 9.
-    assert mid_write >= -(-KILLS // 3), f"{mid_write} of {KILLS} kills landed during a write"
+    print(f"{mode}: {mid_write} of {kills} kills landed during a write")
+    assert mid_write >= MID_WRITE, f"{mid_write} of {kills} kills landed during a write"
