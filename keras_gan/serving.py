@@ -183,7 +183,7 @@ def export_saved(pairs):
     if keras.backend.backend() == "tensorflow":
         exported = []
         for run, out in pairs:
-            gan = saving.load_model(run)
+            gan = keras.saving.load_model(run)  # its archive was checked above
             if not hasattr(gan, "export_generator"):
                 raise ValueError(
                     "Only a saved keras_gan GAN exports its generator. Received: "

@@ -77,7 +77,7 @@ def build_gan(
     Returns:
         A compiled `keras_gan.GAN` (or `ConditionalGAN`).
     """
-    generator, discriminator, metrics, losses = _checked(generator, discriminator, metrics, losses)
+    metrics, losses = _checked(generator, discriminator, metrics, losses)
     loss = hp.Choice("loss", list(losses))
     d_lr = hp.Float("d_learning_rate", 1e-5, 1e-2, sampling="log", default=2e-4)
     g_lr = hp.Float("g_learning_rate", 1e-5, 1e-2, sampling="log", default=2e-4)
@@ -106,8 +106,8 @@ def build_gan(
 
 
 def _checked(generator, discriminator, metrics, losses):
-    """The arguments of `build_gan` checked, and a single loss or metric
-    given as one name taken as a list of one."""
+    """`(metrics, losses)` after checking `build_gan`'s arguments, a single
+    loss or metric taken as a list of one."""
     for name, builder in (("generator", generator), ("discriminator", discriminator)):
         if isinstance(builder, keras.layers.Layer) or not callable(builder):
             raise TypeError(
@@ -123,7 +123,7 @@ def _checked(generator, discriminator, metrics, losses):
         )
     if isinstance(metrics, (str, dict, keras.metrics.Metric)):
         metrics = (metrics,)
-    return generator, discriminator, metrics, tuple(losses)
+    return metrics, tuple(losses)
 
 
 def _fresh(metric):

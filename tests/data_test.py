@@ -282,6 +282,15 @@ def test_a_resumed_fit_draws_the_orders_of_the_uninterrupted_one():
         (lambda: data.from_numpy(np.zeros((8, 2)), batch_size=4, seed="a"), "seed='a'"),
         (lambda: data.ring(10, seed=-1), "seed=-1"),
         (lambda: data.stacked_digits(10, part="test"), "Received: part='test'"),
+        (lambda: data.stacked_digits(10, part=["gan"]), r"part=\['gan'\]"),
+        (lambda: data.from_numpy(np.zeros((8, 2)), shuffle="no"), "Received: shuffle='no'"),
+        (lambda: data.from_numpy(np.zeros((8, 2)), drop_remainder="x"), "drop_remainder='x'"),
+        (
+            lambda: data.from_numpy(np.zeros((8, 2)), y=np.arange(8) - 1, batch_size=4),
+            r"labels >= 0.*Received: y containing \[-1\]",
+        ),
+        (lambda: data.digits_split(seed=-1), "Received: seed=-1"),
+        (lambda: data.digits_split(seed=2**40), "Received: seed=1099511627776"),
     ],
 )
 def test_data_functions_name_their_bad_arguments(call, message):

@@ -164,9 +164,9 @@ class StepFunctions:
         spec = getattr(dataset, "element_spec", None)
         if multiple == 1 or spec is None:
             return
-        first = keras.tree.flatten(spec)[0]
-        batch = first.shape[0] if getattr(first, "shape", None) is not None else None
-        if batch is not None and len(first.shape) and batch % multiple:
+        shape = getattr(keras.tree.flatten(spec)[0], "shape", None)
+        batch = shape[0] if getattr(shape, "rank", None) else None  # None: unbatched, unknown
+        if batch is not None and batch % multiple:
             raise ValueError(
                 f"Every batch must {why}: a multiple of {multiple} samples. "
                 f"Received: a dataset of batches of {batch}"
