@@ -118,6 +118,7 @@ def test_quality_digits_rows(capsys):
         "floor: GMM-40 diag",
         "GMM-40 full (memorizer)",
         "ceiling: real",
+        "copies of the 797 digits",
         "copies of the 80 digits",
     }
     assert set(ada_p) == {"image @ 797", "image @ 80"}
@@ -128,6 +129,9 @@ def test_quality_digits_rows(capsys):
     assert results["copies of the 80 digits"][0]["recall"] < results["ceiling: real"][0]["recall"]
     copied = quality.copies(np.arange(80)[:, None], 100, seed=1)
     assert copied.shape == (100, 1) and set(copied.ravel()) <= set(range(80))
+    # Drawn independently, as a generator samples: some of 100 of 797 repeat.
+    copied = quality.copies(np.arange(797)[:, None], 100, seed=1)
+    assert len(set(copied.ravel())) < 100
     scores = [{"fd": 4.0, "precision": 0.5}, {"fd": 6.0, "precision": 0.7}]
     assert quality.mean_scores(scores) == pytest.approx({"fd": 5.0, "precision": 0.6})
     assert quality.draw_seed(3, 0) == 3 and len({quality.draw_seed(0, d) for d in range(5)}) == 5
@@ -145,6 +149,11 @@ def test_quality_digits_small_data_checks():
     fds.update({"image @ 200": 7.0, "image_noaug @ 80": 16.0, "floor: GMM-40 diag": 8.1})
     assert [line.split(": ")[-1] for line in checks(fds)] == ["yes)", "yes)"]
     assert checks({"image @ 797": 5.0, "image_noaug @ 797": 6.0}) == []  # nothing to compare
+    copies = {"copies of the 797 digits": 4.5, "copies of the 200 digits": 7.2}
+    assert checks(copies) == [
+        "copies of the training digits (a memorizer), FD at 200 / FD at 797 digits: 1.60"
+    ]
+    assert checks({"copies of the 797 digits": 4.5, "copies of the 80 digits": 10.0}) == []
     clusters = {"image_clusters @ 797": 4.0, "image_clusters @ 200": 6.4}
     clusters.update({"image_clusters @ 80": 9.0, "image_clusters_noaug @ 80": 12.0})
     assert checks(clusters) == [
