@@ -237,15 +237,30 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
             board.summary.image("samples", picture, step=step)
         board._train_writer.flush()
 
+    def _samples(self):
+        kwargs = {"seed": self.seed}
+        if hasattr(self.model, "num_classes"):
+            kwargs["labels"] = self.labels
+        return self.model.generate(self.num_samples, **kwargs)
+
+    def on_train_begin(self, logs=None):
+        # Before the first epoch, not after it: a generator whose samples
+        # cannot be drawn would otherwise stop `fit` an epoch in.
+        from keras_gan import visualize
+
+        shape = np.shape(self._samples())
+        if not visualize.drawable(shape):
+            raise ValueError(
+                "SampleGrid draws 2-D points (n, 2) or images (n, height, width[, 1 or 3]); "
+                f"the generator's samples are neither. Received: samples of shape {shape}"
+            )
+
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every:
             return
         from keras_gan import visualize
 
-        kwargs = {"seed": self.seed}
-        if hasattr(self.model, "num_classes"):
-            kwargs["labels"] = self.labels
-        samples = self.model.generate(self.num_samples, **kwargs)
+        samples = self._samples()
         path = f"{self.directory}/samples_epoch_{epoch + 1:04d}.png"
         visualize.save_samples(
             path, samples, title=f"epoch {epoch + 1}", value_range=self.value_range

@@ -8,6 +8,19 @@ import numpy as np
 from keras_gan import _checks, _files
 
 
+def drawable(shape):
+    """Whether `save_samples` can draw samples of `shape`: 2-D points
+    `(n, 2)` or images `(n, height, width[, 1 or 3])`, n > 0."""
+    shape = tuple(shape)
+    if not shape or shape[0] == 0:
+        return False
+    return (
+        (len(shape) == 2 and shape[1] == 2)
+        or len(shape) == 3
+        or (len(shape) == 4 and shape[-1] in (1, 3))
+    )
+
+
 def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
     """Tiles images into one uint8 picture.
 

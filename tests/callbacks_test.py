@@ -73,6 +73,21 @@ def test_sample_grid_scatters_points(tmp_path):
     assert Image.open(grid.paths[0]).size[0] > 100
 
 
+@pytest.mark.parametrize("dim", [3, 16])
+def test_sample_grid_refuses_samples_it_cannot_draw_before_training(tmp_path, dim):
+    generator = keras_gan.models.mlp_generator(4, dim, hidden_units=(8,))
+    gan = keras_gan.GAN(generator, keras_gan.models.mlp_discriminator(dim, hidden_units=(8,)))
+    gan.compile("adam", "adam")
+    before = [w.copy() for w in gan.get_weights()]
+    with pytest.raises(ValueError, match=rf"Received: samples of shape \(64, {dim}\)"):
+        data = np.zeros((32, dim), "float32")
+        gan.fit(data, batch_size=16, verbose=0, callbacks=[SampleGrid(tmp_path)])
+    # Refused before the first step: nothing trained, nothing written.
+    for old, new in zip(before, gan.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, new)
+    assert not list(tmp_path.iterdir())
+
+
 def test_sample_grid_bad_every():
     with pytest.raises(ValueError, match="every=0"):
         SampleGrid("x", every=0)

@@ -22,3 +22,10 @@ def test_png_writers(tmp_path):
     assert Image.open(visualize.save_points(tmp_path / "p.png", pts, real=pts)).size[0] > 100
     history = {"d_loss": [1.0, 0.5], "g_loss": [0.7, 0.8]}
     assert Image.open(visualize.save_history(tmp_path / "h.png", {"run": history})).size[0] > 100
+
+
+def test_drawable_shapes():
+    for shape in [(5, 2), (5, 8, 8), (5, 8, 8, 1), (5, 28, 28, 3)]:
+        assert visualize.drawable(shape), shape
+    for shape in [(), (5,), (5, 3), (0, 2), (5, 8, 8, 4), (5, 2, 8, 8, 1)]:
+        assert not visualize.drawable(shape), shape
