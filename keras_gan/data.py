@@ -443,6 +443,12 @@ def from_tfds(
             f"The dataset {name!r} has no class-label feature; pass `label_key=` or "
             "with_labels=False. Received: with_labels=True"
         )
+    examples = int(ds.cardinality())  # negative when tfds does not know it
+    if drop_remainder and 0 <= examples < batch_size:
+        raise ValueError(
+            "With `drop_remainder=True` the split must hold at least one batch. "
+            f"Received: split={split!r} of {examples} examples, batch_size={batch_size}"
+        )
 
     def convert(example):
         image = tf.cast(example[image_key], tf.float32) / 127.5 - 1.0

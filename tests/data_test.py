@@ -192,6 +192,17 @@ def test_tfds_can_prepare_its_own_datasets():
     assert tfds.builder_cls("mnist").code_path is not None
 
 
+def test_from_tfds_split_smaller_than_a_batch():
+    import tensorflow_datasets as tfds
+
+    with tfds.testing.mock_data(num_examples=5, policy=tfds.testing.MockPolicy.USE_CODE):
+        with pytest.raises(ValueError, match="split='train' of 5 examples, batch_size=8"):
+            data.from_tfds("mnist", batch_size=8)
+        # Without drop_remainder the one short batch is kept.
+        (images,) = list(data.from_tfds("mnist", batch_size=8, drop_remainder=False))
+    assert images.shape == (5, 28, 28, 1)
+
+
 def test_from_tfds_bad_key():
     import tensorflow_datasets as tfds
 
