@@ -30,6 +30,20 @@ def extension(name):
     return os.path.splitext(name)[1]
 
 
+def folder(path, name):
+    """`path` as a string: the path of a folder that the caller makes if
+    missing, never a file; the error names the argument `name`."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise ValueError(f"`{name}` must be a folder path. Received: {name}={path!r}")
+    path = os.fspath(path)
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise ValueError(
+            f"`{name}` must be a folder (made if missing); this is a file. "
+            f"Received: {name}={path!r}"
+        )
+    return path
+
+
 def _alive(pid):
     try:
         os.kill(pid, 0)

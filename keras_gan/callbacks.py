@@ -192,7 +192,7 @@ class SampleGrid(_Configurable, keras.callbacks.Callback):
         self, directory, every=1, num_samples=64, seed=0, labels=None, value_range=(-1.0, 1.0)
     ):
         super().__init__()
-        self.directory = _folder(directory, "directory")
+        self.directory = _files.folder(directory, "directory")
         self.every = _checks.integer(every, "every")
         self.num_samples = _checks.integer(num_samples, "num_samples")
         self.seed = _checks.seed(seed)
@@ -496,7 +496,7 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
         if save_freq != "epoch":
             save_freq = _checks.integer(save_freq, "save_freq")
             self.save_freq = save_freq
-        self.backup_dir = _folder(backup_dir, "backup_dir")
+        self.backup_dir = _files.folder(backup_dir, "backup_dir")
         self.restored_from = None
 
     def get_config(self):
@@ -630,20 +630,6 @@ class BackupAndRestore(_Configurable, keras.callbacks.BackupAndRestore):
                 shutil.rmtree(os.path.join(self.backup_dir, entry), ignore_errors=True)
         with contextlib.suppress(OSError):
             os.rmdir(self.backup_dir)  # only if nothing else is left
-
-
-def _folder(path, name):
-    """`path` as a string: the path of a folder the callback makes if
-    missing, never a file."""
-    if not isinstance(path, (str, os.PathLike)):
-        raise ValueError(f"`{name}` must be a folder path. Received: {name}={path!r}")
-    path = os.fspath(path)
-    if os.path.exists(path) and not os.path.isdir(path):
-        raise ValueError(
-            f"`{name}` must be a folder (made if missing); this is a file. "
-            f"Received: {name}={path!r}"
-        )
-    return path
 
 
 def _sha256(path):

@@ -76,11 +76,10 @@ def _seed(text):
 
 def _run(args, export_parser):
     if args.command == "demo":
-        from keras_gan import demo
+        from keras_gan import _files, demo
 
-        if os.path.exists(args.out) and not os.path.isdir(args.out):
-            raise ValueError(f"--out must be a folder; this is a file. Received: {args.out!r}")
-        demo.demo(args.out, quick=args.quick, seed=args.seed)
+        # Named as the command line names it (demo.demo checks it as `out`).
+        demo.demo(_files.folder(args.out, "--out"), quick=args.quick, seed=args.seed)
     elif args.command == "export":
         if len(args.paths) % 2:
             export_parser.error(

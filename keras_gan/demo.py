@@ -171,8 +171,10 @@ def demo(out="runs/demo", quick=False, seed=0):
     """Trains the two demo GANs offline and writes their pictures and scores.
 
     Writes `ring_samples.png`, `digits_samples.png`, `loss_curves.png` and
-    `metrics.json` under `out`, and returns the metrics dict.
+    `metrics.json` under `out` (a folder, made if missing), and returns the
+    metrics dict.
     """
+    out = _files.folder(out, "out")
     os.makedirs(out, exist_ok=True)
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf

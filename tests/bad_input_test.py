@@ -334,7 +334,11 @@ def test_cli_names_a_bad_demo_seed_and_an_out_that_is_a_file(tmp_path, capsys):
     assert not (tmp_path / "new").exists()
     (tmp_path / "file").write_text("mine")
     assert cli.main(["demo", "--out", str(tmp_path / "file")]) == 1
-    assert "--out must be a folder; this is a file" in capsys.readouterr().err
+    assert "`--out` must be a folder (made if missing); this is a file" in capsys.readouterr().err
+    from keras_gan import demo
+
+    with pytest.raises(ValueError, match="this is a file. Received: out="):
+        demo.demo(tmp_path / "file")
     assert (tmp_path / "file").read_text() == "mine"
     assert cli.main(["export", str(tmp_path), str(tmp_path / "out")]) == 1
     assert "A folder, not a .keras file" in capsys.readouterr().err
