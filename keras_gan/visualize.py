@@ -35,14 +35,13 @@ def image_grid(images, columns=None, padding=1, value_range=(-1.0, 1.0)):
         A `uint8` array `(H, W)` for grey images or `(H, W, 3)` for colour.
     """
     images = np.asarray(images, dtype=np.float32)
-    given = images.shape
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3) or len(images) == 0:
+    if images.ndim not in (3, 4) or not drawable(images.shape):  # images, not points
         raise ValueError(
             "Expected one or more images of shape (n, height, width[, 1 or 3]). "
-            f"Received: shape={given}"
+            f"Received: shape={images.shape}"
         )
+    if images.ndim == 3:
+        images = images[..., None]
     low, high = _checks.value_range(value_range)
     padding = _checks.integer(padding, "padding", minimum=0)
     images = np.clip((images - low) / (high - low), 0.0, 1.0)
