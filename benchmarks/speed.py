@@ -23,7 +23,8 @@ DCGAN tutorial's).
     python benchmarks/speed.py --switch tf_train_function --model mlp --batch-size 256
 
 `--switch NAME` measures one speed-up of `keras_gan.backend.fast_paths`
-instead: `gan.fit` with it on against `gan.fit` with it off (two GANs of the
+(`--switch A,B` several, switched together) instead: `gan.fit` with it on
+against `gan.fit` with it off (two GANs of the
 same models, each run a whole `fit` of `--steps` steps, alternating in the
 order on, off, off, on, ...); the ratio is on / off throughput, and a
 speed-up is kept where the lower bound of its paired interval is >= 1.03 on
@@ -325,6 +326,17 @@ class Alternate(keras.callbacks.Callback):
             self.loop_times.append(self.loop(self.steps))
 
 
+def speed_ups(text):
+    """`--switch`'s value: speed-ups of `fast_paths`, comma-separated."""
+    names = [name.strip() for name in text.split(",")]
+    unknown = [name for name in names if name not in fast_paths.SPEED_UPS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown speed-up {unknown[0]!r}; known: {', '.join(fast_paths.SPEED_UPS)}"
+        )
+    return ",".join(names)
+
+
 def parse(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=60, help="train steps per timed run")
@@ -390,8 +402,9 @@ def parse(argv=None):
     parser.add_argument("--out", help="--grid: also write the rows to this JSON file")
     parser.add_argument(
         "--switch",
-        choices=fast_paths.SPEED_UPS,
-        help="measure the named speed-up of keras_gan.backend.fast_paths: fit with it on / off",
+        type=speed_ups,
+        help="measure the named speed-up of keras_gan.backend.fast_paths (A,B: several, "
+        "together): fit with it on / off",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON line of results")
     args = parser.parse_args(argv)
@@ -439,13 +452,13 @@ def measure_switch(args):
     in one process; returns a dict like `measure`'s, "loop" being "off"."""
     sides = {}
     for on in (True, False):  # each GAN's train function is made under its setting
-        with fast_paths.switched(**{args.switch: on}):
+        with fast_paths.switched(**dict.fromkeys(args.switch.split(","), on)):
             sides[on] = build_gan(args)
     data = dataset(args)
     times = {True: [], False: []}
 
     def run(on):
-        with fast_paths.switched(**{args.switch: on}):
+        with fast_paths.switched(**dict.fromkeys(args.switch.split(","), on)):
             start = time.perf_counter()
             sides[on].fit(data, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False)
             times[on].append(time.perf_counter() - start)

@@ -4,6 +4,7 @@ import pytest
 from PIL import Image
 
 import keras_gan
+from keras_gan.backend import fast_paths
 from keras_gan.callbacks import ConvergenceMonitor, SampleGrid
 
 
@@ -334,6 +335,34 @@ def ring_dataset(n=64, batch=16):
     import tensorflow as tf
 
     return tf.data.Dataset.from_tensor_slices(keras_gan.data.ring(n, seed=0)).batch(batch)
+
+
+@pytest.mark.parametrize("source", ["tf.data", "from_numpy"])
+def test_fit_without_batch_hooks_skips_the_per_batch_dispatch(dispatches, source):
+    gan = small_gan(image=False)
+    recorder = Recorder()
+    if source == "tf.data":
+        data = ring_dataset()
+    else:  # tf.data on TensorFlow, a keras.utils.PyDataset on JAX and PyTorch
+        data = keras_gan.data.from_numpy(keras_gan.data.ring(64, seed=0), batch_size=16, seed=0)
+    history = gan.fit(data, epochs=2, verbose=0, shuffle=False, callbacks=[recorder])
+    assert dispatches == []
+    # The params Keras' own list gives: 64 samples in batches of 16.
+    assert recorder.seen_params == {"verbose": 0, "epochs": 2, "steps": 4}
+    assert len(history.history["d_loss"]) == 2
+    assert gan.history is history
+    with fast_paths.switched(batchless_callbacks=False):  # Keras' own list: the same params
+        gan.fit(data, epochs=2, verbose=0, shuffle=False, callbacks=[recorder])
+    assert len(dispatches) == 8
+    assert recorder.seen_params == {"verbose": 0, "epochs": 2, "steps": 4}
+
+
+def test_fit_keeps_keras_dispatch_with_a_progress_bar_or_arrays(dispatches):
+    gan = small_gan(image=False)
+    gan.fit(ring_dataset(), epochs=1, verbose=2, shuffle=False)
+    assert len(dispatches) == 4
+    gan.fit(keras_gan.data.ring(64, seed=0), batch_size=32, epochs=1, verbose=0)
+    assert len(dispatches) == 6  # arrays: Keras' own list and params
 
 
 def test_fit_with_a_batch_hook_dispatches_every_batch(dispatches):

@@ -41,7 +41,6 @@ def train(seed=0):
     return gan, history.history
 
 
-@pytest.mark.tensorflow_only("the speed-ups left are TensorFlow's")
 @pytest.mark.parametrize("name", OF_THIS_BACKEND)
 def test_each_switch_trains_the_same_bits_on_the_public_path(name):
     gan, history = train()
@@ -56,11 +55,65 @@ def test_each_switch_trains_the_same_bits_on_the_public_path(name):
 
 def test_switched_off_speed_ups_take_the_public_path():
     gan, _ = train()
-    with fast_paths.switched(tf_train_function=False):
+    with fast_paths.switched(tf_train_function=False, batchless_callbacks=False):
         assert fast_paths.tf_train_function(gan) is None  # Keras' own train function
+        given = [keras.callbacks.History()]
+        assert fast_paths.fit_callback_list(gan, given, None, 1, 0, 4) is given
+    assert isinstance(
+        fast_paths.fit_callback_list(gan, [], None, 1, 0, 4), fast_paths.BatchlessCallbackList
+    )
 
 
-@pytest.mark.tensorflow_only("the speed-ups left are TensorFlow's")
+@pytest.mark.parametrize(
+    "x,steps_per_epoch,known",
+    [
+        (None, 7, (True, 7)),
+        ("array", None, (False, None)),  # Keras' adapter splits arrays (validation_split)
+        ("endless", None, (True, None)),
+    ],
+)
+def test_the_steps_keras_would_give_its_callbacks(x, steps_per_epoch, known):
+    data = np.zeros((40, 2), "float32")
+    if x == "array":
+        x = data
+    elif x == "endless":
+        x = keras_gan.data.from_numpy(data, batch_size=8, seed=0).repeat()
+    assert fast_paths._batches_per_epoch(x, steps_per_epoch) == known
+    assert fast_paths._batches_per_epoch(keras_gan.data.from_numpy(data, batch_size=8), None) == (
+        True,
+        5,
+    )
+
+
+class StateTypes(keras.callbacks.Callback):
+    """Records the type of the state Keras' JAX fit stores after each step."""
+
+    def __init__(self):
+        super().__init__()
+        self.types = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.types.append(type(self.model._jax_state).__name__)
+
+
+@pytest.mark.skipif(BACKEND != "jax", reason="JAX fit's per-step state on the model")
+def test_the_jax_state_is_stored_untracked_on_the_fast_path():
+    # (that training is the same bits either way: the switch test above)
+    gan, _ = train()
+    types = StateTypes()
+    gan.fit(
+        keras_gan.data.from_numpy(np.zeros((32, 2), "float32"), batch_size=16, seed=0),
+        epochs=1,
+        verbose=0,
+        callbacks=[types],
+    )
+    with fast_paths.switched(jax_untracked_state=False):
+        gan.fit(np.zeros((32, 2), "float32"), batch_size=16, epochs=1, verbose=0, callbacks=[types])
+    assert types.types == ["dict", "TrackedDict"]  # Keras tracks it on the public path
+    assert gan._jax_state is None  # cleared at the end of fit, as Keras does
+
+
+@pytest.mark.tensorflow_only("moves the internals of tf_bound_call")
 def test_moved_internals_turn_the_speed_up_off_with_a_warning(monkeypatch):
     monkeypatch.setitem(
         fast_paths._INTERNALS,

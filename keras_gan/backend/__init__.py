@@ -39,6 +39,11 @@ functions, and everything above this package is written in `keras.ops`:
   function that `fit` (`evaluate`) calls, with the host-side batch check
   `model._checked_batch` where the backend needs it and the variables'
   values kept when a step raises (JAX's `fit` detaches them meanwhile).
+- `fit_callback_list(model, callbacks, x, epochs, verbose, steps_per_epoch)`:
+  the callbacks `GAN.fit` hands Keras (a list that skips Keras' per-batch
+  dispatch where no callback has a batch hook; every backend).
+- `untracked(name)`: whether a GAN stores its attribute `name` without
+  Keras' tracking (JAX `fit`'s per-step `_jax_state`).
 - `mean_float32(x)`: the mean of all of `x` in float32.
 - `logs_for_reduction(logs)`: logs shaped so that Keras averages them
   across workers (works around a Keras 3 multi-worker bug).
@@ -59,6 +64,7 @@ import importlib
 
 import keras
 
+from keras_gan.backend import fast_paths
 from keras_gan.backend.common import ChildScope  # noqa: F401
 
 BACKEND = keras.backend.backend()
@@ -92,3 +98,5 @@ JIT_DOUBLE_BACKWARD = _impl.JIT_DOUBLE_BACKWARD
 FLOAT64 = _impl.FLOAT64
 global_rng_state = _impl.global_rng_state
 set_global_rng_state = _impl.set_global_rng_state
+fit_callback_list = fast_paths.fit_callback_list
+untracked = fast_paths.untracked

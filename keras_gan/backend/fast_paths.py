@@ -22,9 +22,19 @@ in a program.
   its flat inputs once per iterator, skipping the per-call signature lookup
   and argument canonicalization. Public path: calling the `tf.function`.
 
-Measured and deleted, the lower bound of their paired interval under 1.03
-on the toy MLP, where per-step overhead weighs most (docs/performance.md):
-skipping Keras' per-batch callback dispatch, PyTorch's noise drawn without
+- `batchless_callbacks` (every backend): `fit` skips Keras' per-batch
+  callback dispatch (each step's logs converted to Python numbers, on a
+  worker thread on JAX and TensorFlow) when no callback implements a batch
+  hook. Public path: Keras' `CallbackList`.
+- `jax_untracked_state` (JAX): the state Keras' JAX `fit` and `evaluate`
+  store on the model after every step (`model._jax_state`, arrays only) is
+  stored without Keras' attribute tracking, which walks every array of it.
+  Public path: `Layer.__setattr__`.
+
+The last two are kept as a pair: each alone measured under the 1.03 rule,
+together they clear it on JAX's toy MLP (docs/performance.md). Measured
+and deleted, the lower bound of their paired interval under 1.03 on the toy
+MLP, where per-step overhead weighs most: PyTorch's noise drawn without
 `keras.random`'s overhead, and the running means updated in place on
 PyTorch.
 """
@@ -32,12 +42,13 @@ PyTorch.
 import contextlib
 import importlib
 import os
+import sys
 import warnings
 import weakref
 
 import keras
 
-SPEED_UPS = ("tf_train_function", "tf_bound_call")
+SPEED_UPS = ("tf_train_function", "tf_bound_call", "batchless_callbacks", "jax_untracked_state")
 
 # The private names each speed-up reads: (module, attribute path). A module
 # of another backend than the one running is not imported.
@@ -57,8 +68,17 @@ _INTERNALS = {
             "ConcreteFunction._call_flat",
         ),
     ),
+    "batchless_callbacks": (
+        ("keras.callbacks", "Callback.on_train_batch_begin._is_default"),
+        ("keras.callbacks", "Callback.on_test_batch_end._is_default"),
+    ),
+    "jax_untracked_state": (("keras.src.backend.jax.trainer", "JAXTrainer.jax_state_sync"),),
 }
-_BACKEND_OF = {"tf_train_function": "tensorflow", "tf_bound_call": "tensorflow"}
+_BACKEND_OF = {
+    "tf_train_function": "tensorflow",
+    "tf_bound_call": "tensorflow",
+    "jax_untracked_state": "jax",
+}
 
 
 def _from_environment():
@@ -240,3 +260,114 @@ def _bound_caller(step_on_iterator):
         return current[1](iterator)
 
     return call
+
+
+# ------------------------------------------------------------------- callbacks
+
+# The per-batch hooks Keras' fit and evaluate loops call on their
+# `CallbackList`; `on_batch_*` are what `Callback`'s default train-batch
+# hooks call.
+_BATCH_HOOKS = {
+    "train": ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end"),
+    "test": ("on_test_batch_begin", "on_test_batch_end"),
+}
+
+
+def _implements(callback, hook):
+    """Whether `callback` has its own `hook` (Keras marks `Callback`'s
+    do-nothing hooks `_is_default`, as its `CallbackList` checks)."""
+    return not getattr(getattr(callback, hook, None), "_is_default", False)
+
+
+class BatchlessCallbackList(keras.callbacks.CallbackList):
+    """`keras.callbacks.CallbackList` that skips the per-batch dispatch when
+    no callback implements a batch hook.
+
+    Keras' list, on every train and test batch, converts that batch's logs
+    to Python numbers (on a worker thread where the backend allows) and
+    calls each callback's batch hooks, even when every one is the
+    do-nothing default. This list checks once, at construction, which kinds
+    of batch hooks any callback has, and calls Keras' dispatch only for
+    those.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._has_batch_hooks = {
+            kind: any(_implements(cb, hook) for cb in self.callbacks for hook in hooks)
+            for kind, hooks in _BATCH_HOOKS.items()
+        }
+
+    def _dispatch_if_hooked(kind, hook):  # builds the methods below
+        def dispatch(self, batch, logs=None):
+            if self._has_batch_hooks[kind]:
+                getattr(keras.callbacks.CallbackList, hook)(self, batch, logs)
+
+        dispatch.__name__ = hook
+        return dispatch
+
+    on_train_batch_begin = _dispatch_if_hooked("train", "on_train_batch_begin")
+    on_train_batch_end = _dispatch_if_hooked("train", "on_train_batch_end")
+    on_test_batch_begin = _dispatch_if_hooked("test", "on_test_batch_begin")
+    on_test_batch_end = _dispatch_if_hooked("test", "on_test_batch_end")
+    del _dispatch_if_hooked
+
+
+def _batches_per_epoch(x, steps_per_epoch):
+    """`(known, steps)`: the `steps` parameter Keras' fit gives its
+    callbacks (its epoch iterator's `num_batches`), where it is known
+    before Keras builds that iterator: `steps_per_epoch`, a `tf.data`
+    dataset's cardinality (None where infinite or unknown), or a
+    `keras.utils.PyDataset`'s `num_batches`."""
+    if steps_per_epoch:
+        return True, steps_per_epoch
+    if isinstance(x, keras.utils.PyDataset):
+        try:
+            return True, x.num_batches
+        except Exception:  # Keras' own fit reports it
+            return False, None
+    tf = sys.modules.get("tensorflow")
+    if tf is not None and isinstance(x, tf.data.Dataset):
+        cardinality = int(x.cardinality())  # Keras' TFDatasetAdapter.num_batches
+        return True, cardinality if cardinality >= 0 else None
+    return False, None
+
+
+def fit_callback_list(model, callbacks, x, epochs, verbose, steps_per_epoch):
+    """The callbacks `GAN.fit` passes Keras: a `BatchlessCallbackList` with
+    the `params` Keras' fit would give (`verbose`, `epochs`, `steps`), or
+    `callbacks` unchanged where the speed-up is off, where `steps` is not
+    known before Keras builds its data iterator (arrays, generators), with a
+    progress bar (which has batch hooks anyway), or under Keras' debugging
+    caps on epochs and steps."""
+    if not enabled("batchless_callbacks"):
+        return callbacks
+    if verbose != 0 or keras.config.max_epochs() or keras.config.max_steps_per_epoch():
+        return callbacks
+    known, steps = _batches_per_epoch(x, steps_per_epoch)
+    if not known:
+        return callbacks
+    return BatchlessCallbackList(
+        callbacks,
+        add_history=True,
+        add_progbar=False,
+        verbose=verbose,
+        epochs=epochs,
+        steps=steps,
+        model=model,
+    )
+
+
+# ------------------------------------------------------------------------ JAX
+
+
+def untracked(name):
+    """Whether a GAN stores its attribute `name` without Keras' tracking:
+    `_jax_state`, the arrays Keras' JAX `fit` and `evaluate` store after
+    every step (tracking them walks every array and finds nothing to
+    track). Not with Flax NNX, whose modules watch their attributes."""
+    return (
+        name == "_jax_state"
+        and not keras.config.is_nnx_enabled()
+        and enabled("jax_untracked_state")
+    )

@@ -2,6 +2,7 @@
 backend's train function, remade when a network's `trainable` flag changed,
 with the host-side batch checks the backend needs; and `fit`'s callbacks."""
 
+import inspect
 import math
 
 import keras
@@ -93,6 +94,12 @@ class StepFunctions:
         epoch k (`BackupAndRestore`, `initial_epoch=k`) draws epoch k's
         order, as the uninterrupted run did.
 
+        With `verbose=0`, no callback implementing a batch hook, and
+        `steps_per_epoch`, a `tf.data.Dataset` or a `keras.utils.PyDataset`
+        (whose number of batches Keras' callbacks are told), Keras'
+        per-step callback dispatch is skipped: it converts each step's logs
+        to Python numbers for nobody.
+
         Samples given as a numpy array are checked for NaN and infinity
         first (one pass over them): a GAN trained on them need not show it
         before its weights are NaN. Other sources (`tf.data`, generators)
@@ -108,7 +115,26 @@ class StepFunctions:
             self._check_dataset_batches(x)
             if isinstance(x, ArrayDataset) and not x.repeats:
                 callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
+            arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
+            arguments.apply_defaults()
+            arguments = arguments.arguments
+            callbacks = backend.fit_callback_list(
+                self,
+                callbacks,
+                x=arguments["x"],
+                epochs=arguments["epochs"],
+                verbose=arguments["verbose"],
+                steps_per_epoch=arguments["steps_per_epoch"],
+            )
         return super().fit(*args, callbacks=callbacks, **kwargs)
+
+    def __setattr__(self, name, value):
+        # Keras' tracking, except for what the backend stores untracked
+        # (`backend.untracked`: JAX fit's per-step state, arrays only).
+        if backend.untracked(name):
+            object.__setattr__(self, name, value)
+        else:
+            super().__setattr__(name, value)
 
     def _replica_count(self):
         """How many replicas of a tf.distribute strategy split each batch (1
