@@ -219,12 +219,18 @@ def test_quality_stacked_recipe_keeps_the_settings_it_was_measured_with():
     assert first.d_penalties[0].weight == 1.0 and first.top_k is None
 
 
-@pytest.mark.tensorflow_only("the speed-ups on private APIs left are TensorFlow's")
 @pytest.mark.slow
-def test_speed_measures_a_speed_up_with_and_without_it(capsys):
+def test_speed_measures_speed_ups_with_and_without_them(capsys):
     speed = load("speed")
-    switch = "tf_bound_call"
+    switch = {
+        "tensorflow": "tf_bound_call",
+        "jax": "batchless_callbacks,jax_untracked_state",  # several, switched together
+        "torch": "batchless_callbacks",
+    }[keras.backend.backend()]
     tiny = ["--model", "mlp", "--steps", "3", "--repeats", "2", "--batch-size", "32"]
     result = speed.main([*tiny, "--switch", switch])
     assert result["switch"] == switch and len(result["paired"]) == 2
     assert f"speed-up {switch}: throughput on / off" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        speed.parse([*tiny, "--switch", "batchless_callbacks,nope"])
+    assert "unknown speed-up 'nope'" in capsys.readouterr().err
