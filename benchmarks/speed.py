@@ -330,7 +330,7 @@ def speed_ups(text):
     """`--switch`'s value: speed-ups of `fast_paths`, comma-separated."""
     names = [name.strip() for name in text.split(",")]
     unknown = [name for name in names if name not in fast_paths.SPEED_UPS]
-    if unknown or not names:
+    if unknown:
         raise argparse.ArgumentTypeError(
             f"unknown speed-up {unknown[0]!r}; known: {', '.join(fast_paths.SPEED_UPS)}"
         )
@@ -450,15 +450,16 @@ def build_gan(args):
 def measure_switch(args):
     """`gan.fit` with the speed-up `args.switch` on against off, alternating
     in one process; returns a dict like `measure`'s, "loop" being "off"."""
+    names = args.switch.split(",")
     sides = {}
     for on in (True, False):  # each GAN's train function is made under its setting
-        with fast_paths.switched(**dict.fromkeys(args.switch.split(","), on)):
+        with fast_paths.switched(**dict.fromkeys(names, on)):
             sides[on] = build_gan(args)
     data = dataset(args)
     times = {True: [], False: []}
 
     def run(on):
-        with fast_paths.switched(**dict.fromkeys(args.switch.split(","), on)):
+        with fast_paths.switched(**dict.fromkeys(names, on)):
             start = time.perf_counter()
             sides[on].fit(data, epochs=1, steps_per_epoch=args.steps, verbose=0, shuffle=False)
             times[on].append(time.perf_counter() - start)

@@ -108,20 +108,20 @@ class StepFunctions:
         if not isinstance(callbacks, keras.callbacks.CallbackList):
             callbacks = [TerminateOnNaN.upgrade(cb) for cb in (callbacks or [])]
             SampleGrid.link_tensorboard(callbacks)
-            x = args[0] if args else kwargs.get("x")
+            arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
+            arguments.apply_defaults()
+            arguments = arguments.arguments
+            x = arguments["x"]
             if isinstance(x, np.ndarray):  # in memory: one pass, before any step
                 _checks.finite_samples(x, "x")
                 self._check_batch_sizes(len(x), kwargs)
             self._check_dataset_batches(x)
             if isinstance(x, ArrayDataset) and not x.repeats:
                 callbacks.insert(0, _DataEpoch(x))  # before the callbacks that read it
-            arguments = inspect.signature(keras.Model.fit).bind(self, *args, **kwargs)
-            arguments.apply_defaults()
-            arguments = arguments.arguments
             callbacks = backend.fit_callback_list(
                 self,
                 callbacks,
-                x=arguments["x"],
+                x=x,
                 epochs=arguments["epochs"],
                 verbose=arguments["verbose"],
                 steps_per_epoch=arguments["steps_per_epoch"],
